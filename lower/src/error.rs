@@ -1,0 +1,54 @@
+//! The lowering error type: why a graph could not be placed, planned or compiled.
+
+use std::fmt;
+
+/// The class of a lowering error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LowerErrorKind {
+    /// No backend of the target device supports a node.
+    NoBackend,
+    /// A value would have to cross devices without an explicit `to_device`.
+    DeviceBoundary,
+    /// The device has no registered backend at all.
+    UnknownDevice,
+    /// A backend built for an incompatible op-set version.
+    VersionMismatch,
+    /// A backend name registered twice, or an override naming an unknown backend.
+    Registry,
+    /// A backend failed to compile a kernel.
+    Compile,
+    /// A compiled kernel refused its arguments or failed while running.
+    Kernel,
+}
+
+/// An error from placement, planning, compilation or a kernel run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LowerError {
+    kind: LowerErrorKind,
+    message: String,
+}
+
+impl LowerError {
+    /// A new error.
+    pub fn new(kind: LowerErrorKind, message: impl Into<String>) -> LowerError {
+        LowerError { kind, message: message.into() }
+    }
+
+    /// The class of error.
+    pub fn kind(&self) -> LowerErrorKind {
+        self.kind
+    }
+
+    /// The message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for LowerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for LowerError {}

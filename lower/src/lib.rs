@@ -1,0 +1,23 @@
+//! `switchyard-lower`: from an optimized graph to a [`Plan`] of kernels on backends.
+//!
+//! What it is: the [`Backend`] trait (an API boundary for backend authors), the [`Registry`]
+//! of backends, placement of every node on a backend of the target device, grouping into
+//! kernels, liveness and peak memory, the [`Plan`] with its text, DOT and JSON renderings,
+//! and the backends' code generators (the reference interpreter, `cpu.reference`).
+//!
+//! What it is not: it never allocates user data and never runs a kernel; the runtime does.
+//!
+//! Invariants:
+//! - Every kernel of a plan runs on a backend that said [`Support::Yes`] to each of its nodes.
+//! - A value never crosses devices except through a `to_device` node.
+//! - A plan's kernels are in an order where every kernel's inputs are already computed.
+#![warn(missing_docs)]
+
+mod backend;
+mod error;
+mod kernel;
+pub mod reference;
+
+pub use backend::{Backend, NodeQuery, Support, Tolerance};
+pub use error::{LowerError, LowerErrorKind};
+pub use kernel::{check_args, CompiledKernel, KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
