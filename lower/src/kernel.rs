@@ -80,7 +80,11 @@ fn arg_error(what: &str, expected: &TensorType, dtype: DType, shape: &Shape, len
 }
 
 /// Checks that views match the types a kernel was compiled for (dtype, shape, byte length).
-pub fn check_args(spec: &KernelSpec, inputs: &[TensorView<'_>], outputs: &[TensorViewMut<'_>]) -> Result<(), LowerError> {
+pub fn check_args(
+    spec: &KernelSpec,
+    inputs: &[TensorView<'_>],
+    outputs: &[TensorViewMut<'_>],
+) -> Result<(), LowerError> {
     if inputs.len() != spec.inputs.len() || outputs.len() != spec.outputs.len() {
         return Err(LowerError::new(
             LowerErrorKind::Kernel,

@@ -1,0 +1,61 @@
+//! The runtime error type.
+
+use std::fmt;
+
+use switchyard_lower::LowerError;
+
+/// The class of a runtime error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RuntimeErrorKind {
+    /// An input the graph declares was not given.
+    MissingInput,
+    /// An input was given that the graph does not declare.
+    UnexpectedInput,
+    /// An input's dtype differs from its declaration.
+    DTypeMismatch,
+    /// An input's shape differs from its declaration.
+    ShapeMismatch,
+    /// Array data that does not fit its dtype and shape.
+    BadArray,
+    /// A `.npy` file that cannot be read or written.
+    Npy,
+    /// A device that does not exist here.
+    NoDevice,
+    /// A kernel failed.
+    Kernel,
+    /// Reading or writing a file failed.
+    Io,
+}
+
+/// An error while preparing or running an executable, or handling arrays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeError {
+    kind: RuntimeErrorKind,
+    message: String,
+}
+
+impl RuntimeError {
+    /// A new error.
+    pub fn new(kind: RuntimeErrorKind, message: impl Into<String>) -> RuntimeError {
+        RuntimeError { kind, message: message.into() }
+    }
+
+    /// The class of error.
+    pub fn kind(&self) -> RuntimeErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RuntimeError {}
+
+impl From<LowerError> for RuntimeError {
+    fn from(e: LowerError) -> RuntimeError {
+        RuntimeError::new(RuntimeErrorKind::Kernel, e.to_string())
+    }
+}
