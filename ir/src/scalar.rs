@@ -114,13 +114,15 @@ impl fmt::Display for Scalar {
             Scalar::Bool(b) => write!(f, "{b}"),
             Scalar::I32(v) => write!(f, "{v}"),
             Scalar::I64(v) => write!(f, "{v}"),
-            Scalar::F32(v) => fmt_float(f, f64::from(v)),
-            Scalar::F64(v) => fmt_float(f, v),
+            Scalar::F32(v) => fmt_float(f, f64::from(v), &v.to_string()),
+            Scalar::F64(v) => fmt_float(f, v, &v.to_string()),
         }
     }
 }
 
-fn fmt_float(f: &mut fmt::Formatter<'_>, v: f64) -> fmt::Result {
+/// Prints a float with its own type's shortest round-trip text (`shortest`), a `.0` on
+/// integral values, and `nan`/`inf` spelled as the expression language reads them.
+fn fmt_float(f: &mut fmt::Formatter<'_>, v: f64, shortest: &str) -> fmt::Result {
     if v.is_nan() {
         f.write_str("nan")
     } else if v.is_infinite() {
@@ -128,7 +130,7 @@ fn fmt_float(f: &mut fmt::Formatter<'_>, v: f64) -> fmt::Result {
     } else if v == v.trunc() && v.abs() < 1e16 {
         write!(f, "{v:.1}")
     } else {
-        write!(f, "{v}")
+        f.write_str(shortest)
     }
 }
 

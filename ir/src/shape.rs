@@ -76,13 +76,12 @@ impl Shape {
                 (x, y) if x == y => x,
                 (1, y) => y,
                 (x, 1) => x,
-                (x, y) => return Err(BroadcastError { axis: i, lhs: x, rhs: y }),
+                (x, y) => return Err(BroadcastError { axis: i, lhs: x, rhs: y, overflow: false }),
             };
             dims.push(d);
         }
-        // Broadcasting never grows the element count past max of the two inputs' dims products
-        // taken axis by axis, but a 0 can combine with a huge dim; recheck to keep the invariant.
-        Shape::new(&dims).map_err(|_| BroadcastError { axis: 0, lhs: 0, rhs: 0 })
+        // Each operand's count fits, but the broadcast of the two may not ([2^40] with [2^40, 1]).
+        Shape::new(&dims).map_err(|_| BroadcastError { axis: 0, lhs: 0, rhs: 0, overflow: true })
     }
 
     /// True when `self` can be broadcast to `target` (NumPy's `broadcast_to` rule).
@@ -112,6 +111,8 @@ pub struct BroadcastError {
     pub lhs: usize,
     /// Extent of the right operand on that axis.
     pub rhs: usize,
+    /// The extents agree, but the element count of the result overflows `usize`.
+    pub overflow: bool,
 }
 
 impl fmt::Display for Shape {

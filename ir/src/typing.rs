@@ -8,7 +8,7 @@ use crate::op::{Axes, BinaryOp, DTypeRule, Laziness, Op, ReduceOp, UnaryOp};
 use crate::{DType, DTypeKind, Shape};
 
 /// The dtype and shape of a value.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct TensorType {
     /// Element type.
     pub dtype: DType,
@@ -315,6 +315,13 @@ fn broadcast(name: &str, inputs: &[&TensorType]) -> Result<Shape, IrError> {
     let mut shape = inputs[0].shape.clone();
     for t in &inputs[1..] {
         shape = shape.broadcast(&t.shape).map_err(|e| {
+            if e.overflow {
+                return IrError::new(
+                    K::Overflow,
+                    name,
+                    format!("the broadcast of {} has more elements than usize can count", list(inputs)),
+                );
+            }
             IrError::new(
                 K::ShapeMismatch,
                 name,

@@ -16,8 +16,19 @@
 mod backend;
 mod error;
 mod kernel;
+mod placement;
+mod plan;
 pub mod reference;
+mod registry;
+mod render;
+mod support;
 
 pub use backend::{Backend, NodeQuery, Support, Tolerance};
 pub use error::{LowerError, LowerErrorKind};
 pub use kernel::{check_args, CompiledKernel, KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
+pub use placement::{place, Placement};
+pub use plan::{build_plan, Plan, PlanInput, PlanRequest, PlannedKernel, ValueInfo};
+pub use reference::ReferenceBackend;
+pub use registry::{Override, Registry};
+pub use render::human_bytes;
+pub use support::{support_table, Cell, Row, SupportTable};

@@ -128,6 +128,11 @@ impl Array {
         &self.shape
     }
 
+    /// The dims of the shape.
+    pub fn dims(&self) -> &[usize] {
+        self.shape.dims()
+    }
+
     /// Dtype and shape together.
     pub fn ty(&self) -> TensorType {
         TensorType { dtype: self.dtype, shape: self.shape.clone() }

@@ -14,7 +14,13 @@
 mod array;
 mod buffer;
 mod error;
+mod executable;
+mod npy;
+mod random;
 
 pub use array::{Array, HostElement};
 pub use buffer::AlignedBuffer;
 pub use error::{RuntimeError, RuntimeErrorKind};
+pub use executable::Executable;
+pub use npy::{decode_npy, encode_npy, read_npy, write_npy};
+pub use random::random_array;

@@ -1,0 +1,143 @@
+//! Placement: which device every node runs on, and which backend of that device runs it.
+//! Devices change only at `to_device`; a backend is chosen by override, then priority.
+
+use switchyard_ir::{Category, Device, Graph, NodeId, Op, TensorType};
+
+use crate::backend::{NodeQuery, Support};
+use crate::error::{LowerError, LowerErrorKind};
+use crate::registry::Registry;
+
+/// Where one node runs and why.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Placement {
+    /// The node.
+    pub node: NodeId,
+    /// The device it runs on.
+    pub device: Device,
+    /// The backend that runs it; `None` for inputs and same-device `to_device` (no work).
+    pub backend: Option<String>,
+    /// Why that backend: "override", "priority N", or what was skipped and why.
+    pub reason: String,
+}
+
+/// Assigns every node of `graph` a device and a backend for a plan on `target`.
+pub fn place(graph: &Graph, target: Device, registry: &Registry) -> Result<Vec<Placement>, LowerError> {
+    let devices = assign_devices(graph, target)?;
+    let mut out = Vec::with_capacity(graph.len());
+    for (id, node) in graph.nodes() {
+        let device = devices[id.index()];
+        let op = node.op();
+        let no_work = match op {
+            Op::Input { .. } => true,
+            Op::ToDevice(_) => node.inputs().first().map(|i| devices[i.index()]) == Some(device),
+            _ => false,
+        };
+        if no_work {
+            out.push(Placement { node: id, device, backend: None, reason: "no work".into() });
+            continue;
+        }
+        let inputs: Vec<TensorType> = node.inputs().iter().map(|i| graph.node(*i).ty().clone()).collect();
+        let query = NodeQuery { op, inputs: &inputs, output: node.ty() };
+        let (backend, reason) = choose_backend(graph, id, device, &query, registry)?;
+        out.push(Placement { node: id, device, backend: Some(backend), reason });
+    }
+    Ok(out)
+}
+
+fn choose_backend(
+    graph: &Graph,
+    id: NodeId,
+    device: Device,
+    query: &NodeQuery<'_>,
+    registry: &Registry,
+) -> Result<(String, String), LowerError> {
+    let candidates = registry.for_device(device.kind);
+    if candidates.is_empty() {
+        return Err(LowerError::new(
+            LowerErrorKind::UnknownDevice,
+            format!(
+                "device `{device}` is not available: no backend is registered for {} devices",
+                device.kind
+            ),
+        ));
+    }
+    let mut skipped: Vec<String> = Vec::new();
+    if let Some(ov) = registry.override_for(query.op.name()) {
+        if let Some(b) = registry.get(&ov.backend).filter(|b| b.device_kind() == device.kind) {
+            match b.supports(query) {
+                Support::Yes => return Ok((b.name().to_string(), format!("override for `{}`", ov.op))),
+                Support::No(why) => skipped.push(format!("override {}: {why}", b.name())),
+            }
+        }
+    }
+    for b in &candidates {
+        match b.supports(query) {
+            Support::Yes => {
+                let mut reason = format!("priority {}", b.priority());
+                if !skipped.is_empty() {
+                    reason.push_str(&format!(" (skipped {})", skipped.join("; ")));
+                }
+                return Ok((b.name().to_string(), reason));
+            }
+            Support::No(why) => skipped.push(format!("{}: {why}", b.name())),
+        }
+    }
+    Err(LowerError::new(
+        LowerErrorKind::NoBackend,
+        format!(
+            "no backend of device `{device}` supports node {}\n  {}",
+            graph.display_node(id),
+            skipped.join("\n  ")
+        ),
+    ))
+}
+
+/// The device of every node: inputs on the target, `to_device` on its argument, anything
+/// else on the device of its operands, which must agree. Constants (sources without
+/// operands) go where their users are.
+fn assign_devices(graph: &Graph, target: Device) -> Result<Vec<Device>, LowerError> {
+    let n = graph.len();
+    let mut devices: Vec<Option<Device>> = vec![None; n];
+    let is_constant = |id: NodeId| {
+        let node = graph.node(id);
+        node.op().info().category == Category::Source && !matches!(node.op(), Op::Input { .. })
+    };
+    for (id, node) in graph.nodes() {
+        let device = match node.op() {
+            Op::Input { .. } => Some(target),
+            Op::ToDevice(d) => Some(*d),
+            _ if is_constant(id) => None,
+            _ => {
+                let mut dev: Option<(Device, NodeId)> = None;
+                for &i in node.inputs() {
+                    let Some(d) = devices[i.index()] else { continue };
+                    match dev {
+                        None => dev = Some((d, i)),
+                        Some((prev, from)) if prev != d => {
+                            return Err(LowerError::new(
+                                LowerErrorKind::DeviceBoundary,
+                                format!(
+                                    "node {} mixes operands on `{prev}` ({from}) and `{d}` ({i}); \
+                                     data never moves between devices implicitly\n  \
+                                     hint: add to_device(..., {prev}) or to_device(..., {d}) to say where it runs",
+                                    graph.display_node(id)
+                                ),
+                            ))
+                        }
+                        Some(_) => {}
+                    }
+                }
+                Some(dev.map_or(target, |(d, _)| d))
+            }
+        };
+        devices[id.index()] = device;
+    }
+    // Constants take the device of their users (constant-only subgraphs: the target).
+    for (id, _) in graph.nodes().collect::<Vec<_>>().into_iter().rev() {
+        if devices[id.index()].is_none() {
+            let user_dev = graph.users(id).iter().find_map(|u| devices[u.index()]);
+            devices[id.index()] = Some(user_dev.unwrap_or(target));
+        }
+    }
+    Ok(devices.into_iter().map(|d| d.unwrap_or(target)).collect())
+}

@@ -1,0 +1,234 @@
+//! The `Plan`: kernels in order, each on a backend, with the values they read and write,
+//! when intermediates die, and the peak memory that implies. Built by [`build_plan`].
+
+use std::collections::HashMap;
+
+use switchyard_ir::{DType, Device, Graph, NodeId, Op, OpSetVersion, Shape, TensorType, OP_SET_VERSION};
+use switchyard_passes::Report;
+
+use crate::error::LowerError;
+use crate::kernel::{KernelNode, KernelSpec, Operand};
+use crate::placement::{place, Placement};
+use crate::registry::Registry;
+
+/// One value a kernel reads or writes.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ValueInfo {
+    /// The node that computes it.
+    pub node: NodeId,
+    /// Its dtype.
+    pub dtype: DType,
+    /// Its shape.
+    pub shape: Shape,
+}
+
+impl ValueInfo {
+    /// Size in bytes.
+    pub fn bytes(&self) -> u64 {
+        (self.shape.numel() as u64).saturating_mul(self.dtype.size_bytes() as u64)
+    }
+}
+
+/// One kernel of a plan.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PlannedKernel {
+    /// Position in the plan.
+    pub id: usize,
+    /// The backend that compiles and runs it.
+    pub backend: String,
+    /// The graph nodes it computes, in order.
+    pub nodes: Vec<NodeId>,
+    /// The values it reads.
+    pub inputs: Vec<ValueInfo>,
+    /// The values it writes.
+    pub outputs: Vec<ValueInfo>,
+    /// Bytes read (each input once).
+    pub bytes_read: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Estimated time in microseconds, from bytes moved at an assumed 10 GB/s.
+    pub est_us: f64,
+    /// Values no longer needed after this kernel; the executor frees them.
+    pub frees_after: Vec<NodeId>,
+    /// Why this backend was chosen.
+    pub reason: String,
+    /// What the backend compiles.
+    #[serde(skip)]
+    pub spec: KernelSpec,
+}
+
+/// A graph input the executable takes.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PlanInput {
+    /// The name the caller binds.
+    pub name: String,
+    /// Declared dtype.
+    pub dtype: DType,
+    /// Declared shape.
+    pub shape: Shape,
+    /// The input's node in the optimized graph (`None` when the optimizer removed every use).
+    pub node: Option<NodeId>,
+}
+
+/// Everything that will run, where, in what order, and what it costs.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Plan {
+    /// The op set the plan was built with.
+    pub op_set_version: OpSetVersion,
+    /// The device the plan targets.
+    pub device: Device,
+    /// The inputs, in declaration order.
+    pub inputs: Vec<PlanInput>,
+    /// The output values, in the order requested.
+    pub outputs: Vec<ValueInfo>,
+    /// Kernels in execution order.
+    pub kernels: Vec<PlannedKernel>,
+    /// Where each node runs and why.
+    pub placements: Vec<Placement>,
+    /// The most bytes of intermediates and outputs alive at once.
+    pub peak_memory_bytes: u64,
+    /// What the optimizer did.
+    pub optimizer: Report,
+    /// The optimized graph, one line per node.
+    pub graph: Vec<String>,
+    /// Node count of the optimized graph (sizes the executor's value table).
+    pub node_count: usize,
+    /// For nodes that compute nothing (same-device `to_device`), the node whose value they are.
+    pub aliases: Vec<(NodeId, NodeId)>,
+}
+
+/// A request to plan: the optimized graph and what it came from.
+#[derive(Clone, Debug)]
+pub struct PlanRequest<'a> {
+    /// The optimized graph.
+    pub graph: &'a Graph,
+    /// Its outputs.
+    pub outputs: &'a [NodeId],
+    /// The inputs the caller must bind (from the graph as built, before optimization).
+    pub signature: &'a [(String, TensorType)],
+    /// The target device.
+    pub device: Device,
+    /// The optimizer's report.
+    pub report: Report,
+}
+
+/// Places every node, makes one kernel per node that computes something, and schedules frees.
+pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, LowerError> {
+    let graph = req.graph;
+    let placements = place(graph, req.device, registry)?;
+
+    // A node that does no work is an alias of its operand's value.
+    let mut value_of: Vec<NodeId> = (0..graph.len()).map(NodeId::from_index).collect();
+    let mut aliases = Vec::new();
+    for p in &placements {
+        let node = graph.node(p.node);
+        if p.backend.is_none() {
+            if let (Op::ToDevice(_), Some(&src)) = (node.op(), node.inputs().first()) {
+                value_of[p.node.index()] = value_of[src.index()];
+                aliases.push((p.node, value_of[src.index()]));
+            }
+        }
+    }
+    let info = |id: NodeId| {
+        let n = graph.node(id);
+        ValueInfo { node: id, dtype: n.dtype(), shape: n.shape().clone() }
+    };
+
+    let mut kernels = Vec::new();
+    for p in &placements {
+        let Some(backend) = &p.backend else { continue };
+        let node = graph.node(p.node);
+        let mut inputs: Vec<NodeId> = Vec::new();
+        let mut operands = Vec::new();
+        for &i in node.inputs() {
+            let v = value_of[i.index()];
+            let pos = inputs.iter().position(|&x| x == v).unwrap_or_else(|| {
+                inputs.push(v);
+                inputs.len() - 1
+            });
+            operands.push(Operand::Arg(pos));
+        }
+        let spec = KernelSpec {
+            inputs: inputs.iter().map(|&i| graph.node(i).ty().clone()).collect(),
+            nodes: vec![KernelNode { op: node.op().clone(), operands, ty: node.ty().clone() }],
+            outputs: vec![0],
+        };
+        let ins: Vec<ValueInfo> = inputs.iter().map(|&i| info(i)).collect();
+        let outs = vec![info(p.node)];
+        let bytes_read = ins.iter().map(ValueInfo::bytes).sum();
+        let bytes_written = outs.iter().map(ValueInfo::bytes).sum::<u64>();
+        kernels.push(PlannedKernel {
+            id: kernels.len(),
+            backend: backend.clone(),
+            nodes: vec![p.node],
+            inputs: ins,
+            outputs: outs,
+            bytes_read,
+            bytes_written,
+            est_us: (bytes_read + bytes_written) as f64 / 10_000.0,
+            frees_after: Vec::new(),
+            reason: p.reason.clone(),
+            spec,
+        });
+    }
+
+    let outputs: Vec<ValueInfo> = req.outputs.iter().map(|&o| info(value_of[o.index()])).collect();
+    let peak = schedule_frees(graph, &mut kernels, &outputs);
+    let inputs = req
+        .signature
+        .iter()
+        .map(|(name, ty)| PlanInput {
+            name: name.clone(),
+            dtype: ty.dtype,
+            shape: ty.shape.clone(),
+            node: graph.input_named(name),
+        })
+        .collect();
+    Ok(Plan {
+        op_set_version: OP_SET_VERSION,
+        device: req.device,
+        inputs,
+        outputs,
+        kernels,
+        placements,
+        peak_memory_bytes: peak,
+        optimizer: req.report,
+        graph: graph.nodes().map(|(id, _)| graph.display_node(id).to_string()).collect(),
+        node_count: graph.len(),
+        aliases,
+    })
+}
+
+/// Liveness: frees every kernel-produced value after its last reader (outputs are never
+/// freed) and returns the peak bytes of kernel-produced values alive at once.
+fn schedule_frees(graph: &Graph, kernels: &mut [PlannedKernel], outputs: &[ValueInfo]) -> u64 {
+    let mut last_use: HashMap<NodeId, usize> = HashMap::new();
+    let mut produced_at: HashMap<NodeId, usize> = HashMap::new();
+    for k in kernels.iter() {
+        for v in &k.outputs {
+            produced_at.insert(v.node, k.id);
+            last_use.insert(v.node, k.id);
+        }
+        for v in &k.inputs {
+            last_use.insert(v.node, k.id);
+        }
+    }
+    let is_output = |n: NodeId| outputs.iter().any(|o| o.node == n);
+    for (&node, &last) in &last_use {
+        if produced_at.contains_key(&node) && !is_output(node) {
+            kernels[last].frees_after.push(node);
+        }
+    }
+    let bytes = |n: NodeId| {
+        let node = graph.node(n);
+        (node.shape().numel() as u64).saturating_mul(node.dtype().size_bytes() as u64)
+    };
+    let (mut live, mut peak) = (0u64, 0u64);
+    for k in kernels.iter_mut() {
+        k.frees_after.sort();
+        live += k.outputs.iter().map(|v| bytes(v.node)).sum::<u64>();
+        peak = peak.max(live);
+        live -= k.frees_after.iter().map(|&n| bytes(n)).sum::<u64>();
+    }
+    peak
+}

@@ -1,0 +1,143 @@
+//! Renderings of a [`Plan`]: a readable table (`Display`), Graphviz DOT, and JSON.
+
+use std::fmt::{self, Write};
+
+use crate::plan::{Plan, ValueInfo};
+
+/// Formats a byte count with a binary unit (`12.0 KiB`).
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+fn values(vs: &[ValueInfo]) -> String {
+    vs.iter().map(|v| format!("{}:{}{}", v.node, v.dtype, v.shape)).collect::<Vec<_>>().join(" ")
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "plan for {} (op set {}): {} kernel(s), peak memory {}",
+            self.device,
+            self.op_set_version,
+            self.kernels.len(),
+            human_bytes(self.peak_memory_bytes)
+        )?;
+        let inputs: Vec<String> =
+            self.inputs.iter().map(|i| format!("{}: {}{}", i.name, i.dtype, i.shape)).collect();
+        writeln!(f, "inputs: {}", if inputs.is_empty() { "(none)".to_string() } else { inputs.join(", ") })?;
+        writeln!(f, "optimizer: {}", self.optimizer)?;
+        writeln!(f, "graph:")?;
+        for line in &self.graph {
+            writeln!(f, "  {line}")?;
+        }
+        let mut rows = vec![[
+            "#".to_string(),
+            "backend".to_string(),
+            "nodes".to_string(),
+            "reads".to_string(),
+            "writes".to_string(),
+            "frees".to_string(),
+        ]];
+        for k in &self.kernels {
+            let nodes: Vec<String> =
+                k.nodes.iter().zip(&k.spec.nodes).map(|(id, n)| format!("{id}={}", n.op.name())).collect();
+            let frees: Vec<String> = k.frees_after.iter().map(|n| n.to_string()).collect();
+            rows.push([
+                k.id.to_string(),
+                k.backend.clone(),
+                nodes.join(" "),
+                human_bytes(k.bytes_read),
+                human_bytes(k.bytes_written),
+                if frees.is_empty() { "-".to_string() } else { frees.join(" ") },
+            ]);
+        }
+        let mut widths = [0usize; 6];
+        for r in &rows {
+            for (w, c) in widths.iter_mut().zip(r) {
+                *w = (*w).max(c.chars().count());
+            }
+        }
+        writeln!(f, "kernels:")?;
+        for r in &rows {
+            let mut line = String::from(" ");
+            for (i, (w, c)) in widths.iter().zip(r).enumerate() {
+                if i + 1 == r.len() {
+                    let _ = write!(line, " {c}");
+                } else {
+                    let _ = write!(line, " {c:<w$}");
+                }
+            }
+            writeln!(f, "{}", line.trim_end())?;
+        }
+        write!(f, "outputs: {}", values(&self.outputs))
+    }
+}
+
+fn dot_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+impl Plan {
+    /// The plan as a Graphviz digraph: one box per node, kernels as labelled clusters.
+    pub fn to_dot(&self) -> String {
+        let mut s =
+            String::from("digraph plan {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n");
+        let mut in_kernel = vec![false; self.node_count];
+        for k in &self.kernels {
+            let _ = writeln!(
+                s,
+                "  subgraph cluster_k{} {{\n    label=\"kernel {} on {}\";\n    style=rounded;",
+                k.id, k.id, k.backend
+            );
+            for n in &k.nodes {
+                if let Some(flag) = in_kernel.get_mut(n.index()) {
+                    *flag = true;
+                }
+                let _ = writeln!(s, "    n{};", n.index());
+            }
+            s.push_str("  }\n");
+        }
+        for (i, line) in self.graph.iter().enumerate() {
+            let style = if in_kernel.get(i).copied().unwrap_or(false) { "" } else { ", style=dashed" };
+            let _ = writeln!(s, "  n{i} [label=\"{}\"{style}];", dot_escape(line));
+        }
+        for (i, line) in self.graph.iter().enumerate() {
+            // Edges from the operands printed in the node line: `%a = op(%b, %c, ...)`.
+            let args = line.split_once('(').map(|(_, rest)| rest).unwrap_or("");
+            for tok in args.split([',', ')', ' ']) {
+                if let Some(num) = tok.strip_prefix('%').and_then(|t| t.parse::<usize>().ok()) {
+                    let _ = writeln!(s, "  n{num} -> n{i};");
+                }
+            }
+        }
+        for o in &self.outputs {
+            let _ = writeln!(
+                s,
+                "  out{} [label=\"output {}\", shape=oval];\n  n{} -> out{};",
+                o.node.index(),
+                o.node,
+                o.node.index(),
+                o.node.index()
+            );
+        }
+        s.push_str("}\n");
+        s
+    }
+
+    /// The plan as pretty-printed JSON (the schema tools rely on: see ARCHITECTURE.md).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}

@@ -1,0 +1,62 @@
+//! Dead-code elimination: rebuild a graph with only the nodes the outputs reach.
+//! Always safe: an unreachable node cannot affect an output.
+
+use switchyard_ir::{Graph, IrError, NodeId};
+
+use crate::const_fold::ConstFolder;
+use crate::Report;
+
+fn reachable(graph: &Graph, outputs: &[NodeId]) -> Vec<bool> {
+    let mut live = vec![false; graph.len()];
+    let mut stack: Vec<NodeId> = outputs.to_vec();
+    while let Some(id) = stack.pop() {
+        if let Some(flag) = live.get_mut(id.index()) {
+            if !*flag {
+                *flag = true;
+                stack.extend_from_slice(graph.node(id).inputs());
+            }
+        }
+    }
+    live
+}
+
+/// Copies the reachable nodes into a new graph (ids renumbered, order kept), offering each
+/// to `folder` first. Returns the new graph and the outputs' new ids.
+pub fn rebuild(
+    graph: &Graph,
+    outputs: &[NodeId],
+    folder: Option<&ConstFolder>,
+    report: &mut Report,
+) -> Result<(Graph, Vec<NodeId>), IrError> {
+    if let Some(bad) = outputs.iter().find(|o| graph.get(**o).is_none()) {
+        return Err(IrError::new(
+            switchyard_ir::IrErrorKind::BadInput,
+            "optimize",
+            format!("output {bad} is not a node of this graph"),
+        ));
+    }
+    let live = reachable(graph, outputs);
+    let dropped = graph.len() - live.iter().filter(|&&b| b).count();
+    if dropped > 0 {
+        *report.rules.entry("dce".to_string()).or_insert(0) += dropped;
+    }
+    let mut new = Graph::new();
+    let mut map: Vec<Option<NodeId>> = vec![None; graph.len()];
+    for (id, node) in graph.nodes() {
+        if !live[id.index()] {
+            continue;
+        }
+        let inputs: Vec<NodeId> = node.inputs().iter().filter_map(|i| map[i.index()]).collect();
+        let folded = match folder {
+            Some(f) => f.fold(&new, node.op(), &inputs, node.ty(), report),
+            None => None,
+        };
+        let new_id = match folded {
+            Some(op) => new.add(op, &[])?,
+            None => new.add(node.op().clone(), &inputs)?,
+        };
+        map[id.index()] = Some(new_id);
+    }
+    let outs = outputs.iter().filter_map(|o| map[o.index()]).collect();
+    Ok((new, outs))
+}

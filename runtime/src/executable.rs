@@ -1,0 +1,183 @@
+//! `Executable`: a compiled plan that runs many times, from any thread.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use switchyard_ir::NodeId;
+use switchyard_lower::{CompiledKernel, Plan, Registry, TensorView, TensorViewMut};
+
+use crate::array::Array;
+use crate::buffer::AlignedBuffer;
+use crate::error::{RuntimeError, RuntimeErrorKind};
+
+/// A plan with every kernel compiled. Immutable, `Send + Sync`: run it from many threads.
+#[derive(Clone, Debug)]
+pub struct Executable {
+    plan: Arc<Plan>,
+    kernels: Vec<Arc<dyn CompiledKernel>>,
+}
+
+impl Executable {
+    /// Compiles every kernel of `plan` with the backend the plan names.
+    pub fn compile(plan: Plan, registry: &Registry) -> Result<Executable, RuntimeError> {
+        let mut kernels = Vec::with_capacity(plan.kernels.len());
+        for k in &plan.kernels {
+            let backend = registry.get(&k.backend).ok_or_else(|| {
+                RuntimeError::new(
+                    RuntimeErrorKind::Kernel,
+                    format!("plan names backend `{}`, which is not registered", k.backend),
+                )
+            })?;
+            kernels.push(backend.compile(&k.spec)?);
+        }
+        Ok(Executable { plan: Arc::new(plan), kernels })
+    }
+
+    /// The plan this executable runs.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The compiled kernels, in plan order.
+    pub fn kernels(&self) -> &[Arc<dyn CompiledKernel>] {
+        &self.kernels
+    }
+
+    /// Runs the plan on named inputs and returns the outputs in the order requested.
+    ///
+    /// Every declared input must be given exactly once with its declared dtype and shape;
+    /// anything else is an error naming the input.
+    pub fn run(&self, inputs: &[(&str, &Array)]) -> Result<Vec<Array>, RuntimeError> {
+        let plan = &*self.plan;
+        let mut values: Vec<Option<Array>> = vec![None; plan.node_count];
+        self.bind_inputs(inputs, &mut values)?;
+        for &(alias, source) in &plan.aliases {
+            values[alias.index()] = values[source.index()].clone();
+        }
+        for (k, compiled) in plan.kernels.iter().zip(&self.kernels) {
+            let mut ins: Vec<TensorView<'_>> = Vec::with_capacity(k.inputs.len());
+            for v in &k.inputs {
+                ins.push(value(&values, v.node)?.view());
+            }
+            let mut bufs: Vec<AlignedBuffer> = k
+                .outputs
+                .iter()
+                .map(|v| AlignedBuffer::zeroed(v.shape.numel() * v.dtype.size_bytes()))
+                .collect();
+            {
+                let mut outs: Vec<TensorViewMut<'_>> = k
+                    .outputs
+                    .iter()
+                    .zip(bufs.iter_mut())
+                    .map(|(v, b)| TensorViewMut { dtype: v.dtype, shape: &v.shape, data: b.as_bytes_mut() })
+                    .collect();
+                compiled.run(&ins, &mut outs).map_err(|e| {
+                    RuntimeError::new(
+                        RuntimeErrorKind::Kernel,
+                        format!("kernel {} on {}: {e}", k.id, k.backend),
+                    )
+                })?;
+            }
+            drop(ins);
+            for (v, b) in k.outputs.iter().zip(bufs) {
+                values[v.node.index()] = Some(Array::from_buffer(v.dtype, v.shape.clone(), b));
+            }
+            for n in &k.frees_after {
+                values[n.index()] = None;
+            }
+        }
+        plan.outputs.iter().map(|o| value(&values, o.node).cloned()).collect()
+    }
+
+    fn bind_inputs(
+        &self,
+        inputs: &[(&str, &Array)],
+        values: &mut [Option<Array>],
+    ) -> Result<(), RuntimeError> {
+        let plan = &*self.plan;
+        let expected = || {
+            plan.inputs
+                .iter()
+                .map(|i| format!("{}: {}{}", i.name, i.dtype, i.shape))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut given: HashMap<&str, &Array> = HashMap::new();
+        for &(name, array) in inputs {
+            if given.insert(name, array).is_some() {
+                return Err(RuntimeError::new(
+                    RuntimeErrorKind::UnexpectedInput,
+                    format!("input `{name}` is given twice"),
+                ));
+            }
+            if !plan.inputs.iter().any(|i| i.name == name) {
+                return Err(RuntimeError::new(
+                    RuntimeErrorKind::UnexpectedInput,
+                    format!("unexpected input `{name}`: the graph takes {}", or_none(expected())),
+                ));
+            }
+        }
+        for decl in &plan.inputs {
+            let array = given.get(decl.name.as_str()).ok_or_else(|| {
+                RuntimeError::new(
+                    RuntimeErrorKind::MissingInput,
+                    format!(
+                        "missing input `{}` ({}{}); the graph takes {}",
+                        decl.name,
+                        decl.dtype,
+                        decl.shape,
+                        expected()
+                    ),
+                )
+            })?;
+            if array.dtype() != decl.dtype {
+                return Err(RuntimeError::new(
+                    RuntimeErrorKind::DTypeMismatch,
+                    format!(
+                        "input `{}` is declared {}{} but the array given is {}{}",
+                        decl.name,
+                        decl.dtype,
+                        decl.shape,
+                        array.dtype(),
+                        array.shape()
+                    ),
+                ));
+            }
+            if array.shape() != &decl.shape {
+                return Err(RuntimeError::new(
+                    RuntimeErrorKind::ShapeMismatch,
+                    format!(
+                        "input `{}` is declared {}{} but the array given has shape {}",
+                        decl.name,
+                        decl.dtype,
+                        decl.shape,
+                        array.shape()
+                    ),
+                ));
+            }
+            if let Some(node) = decl.node {
+                if let Some(slot) = values.get_mut(node.index()) {
+                    *slot = Some((*array).clone());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn or_none(s: String) -> String {
+    if s.is_empty() {
+        "no inputs".to_string()
+    } else {
+        s
+    }
+}
+
+fn value(values: &[Option<Array>], node: NodeId) -> Result<&Array, RuntimeError> {
+    values.get(node.index()).and_then(|v| v.as_ref()).ok_or_else(|| {
+        RuntimeError::new(
+            RuntimeErrorKind::Kernel,
+            format!("value {node} is not available when needed (a plan bug)"),
+        )
+    })
+}

@@ -1,0 +1,247 @@
+//! The `switchyard` command line: argument definitions and one function per command.
+
+mod demo;
+pub mod spec;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use switchyard::stages::frontend::expr;
+use switchyard::{
+    random_array, read_npy, support_table, write_npy, Array, Device, Engine, Graph, OptimizerOptions,
+    Registry, Tensor,
+};
+
+use spec::{parse_input, InputSpec, Source};
+
+/// Inputs filled with random data bigger than this are refused (they would likely not fit).
+const MAX_RANDOM_INPUT_BYTES: u64 = 16 << 30;
+
+/// switchyard: a lazy array expression-graph engine.
+#[derive(Parser, Debug)]
+#[command(name = "switchyard", version, about)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats of `plan`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PlanFormat {
+    /// A readable table.
+    Text,
+    /// Graphviz DOT.
+    Dot,
+    /// JSON.
+    Json,
+}
+
+/// Output formats of `support-table`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TableFormat {
+    /// Markdown.
+    Md,
+    /// JSON.
+    Json,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Evaluate an expression and summarize (or save) the result.
+    Eval {
+        /// The expression, e.g. 'exp(x*2+1)*y - x'.
+        expr: String,
+        /// NAME=FILE.npy, or NAME=DTYPE[DIMS] for seeded random data.
+        #[arg(long = "input", value_name = "NAME=SPEC")]
+        inputs: Vec<String>,
+        /// Device to run on.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Write the result to this .npy file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed for DTYPE[DIMS] inputs (input i uses seed + i).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Show the plan for an expression without running it.
+    Plan {
+        /// The expression.
+        expr: String,
+        /// NAME=FILE.npy or NAME=DTYPE[DIMS].
+        #[arg(long = "input", value_name = "NAME=SPEC")]
+        inputs: Vec<String>,
+        /// Device to plan for.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: PlanFormat,
+        /// Skip the optimizer (dead nodes are still dropped).
+        #[arg(long)]
+        no_opt: bool,
+    },
+    /// Print which backend supports which op on which dtype, from their declarations.
+    SupportTable {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "md")]
+        format: TableFormat,
+    },
+    /// List devices and backends with their versions.
+    Devices,
+    /// A guided tour: build a small model, show its plan, run it, time each stage.
+    Demo,
+}
+
+/// Runs a command, returning what to print on success or an error message.
+pub fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Eval { expr, inputs, device, out, seed } => eval(&expr, &inputs, &device, out, seed),
+        Command::Plan { expr, inputs, device, format, no_opt } => {
+            plan(&expr, &inputs, &device, format, no_opt)
+        }
+        Command::SupportTable { format } => {
+            let table = support_table(&Registry::with_builtins());
+            match format {
+                TableFormat::Md => print!("{}", table.to_markdown()),
+                TableFormat::Json => println!("{}", table.to_json()),
+            }
+            Ok(())
+        }
+        Command::Devices => {
+            devices();
+            Ok(())
+        }
+        Command::Demo => demo::run(),
+    }
+}
+
+fn parse_device(text: &str) -> Result<Device, String> {
+    Device::parse(text)
+}
+
+/// Declares the inputs in a graph (types only) and loads or generates their data.
+fn declare(
+    g: &Graph,
+    specs: &[String],
+    seed: u64,
+    with_data: bool,
+) -> Result<(expr::Env, Vec<(String, Array)>), String> {
+    let mut env: expr::Env = HashMap::new();
+    let mut arrays = Vec::new();
+    for (i, raw) in specs.iter().enumerate() {
+        let InputSpec { name, source } = parse_input(raw)?;
+        if env.contains_key(&name) {
+            return Err(format!("input `{name}` is given twice"));
+        }
+        let (dtype, shape, array) = match source {
+            Source::File(path) => {
+                let a = read_npy(&path).map_err(|e| format!("--input {name}: {e}"))?;
+                (a.dtype(), a.shape().clone(), Some(a))
+            }
+            Source::Typed(dtype, shape) => {
+                let data = if with_data {
+                    let bytes = (shape.numel() as u64).saturating_mul(dtype.size_bytes() as u64);
+                    if bytes > MAX_RANDOM_INPUT_BYTES {
+                        return Err(format!(
+                            "--input {name}: {dtype}{shape} needs {bytes} bytes; \
+                             refusing to generate more than {MAX_RANDOM_INPUT_BYTES} bytes"
+                        ));
+                    }
+                    Some(random_array(dtype, &shape, seed.wrapping_add(i as u64)))
+                } else {
+                    None
+                };
+                (dtype, shape, data)
+            }
+        };
+        let t: Tensor = g.input(&name, dtype, shape.dims()).map_err(|e| e.to_string())?;
+        env.insert(name.clone(), t);
+        if let Some(a) = array {
+            arrays.push((name, a));
+        }
+    }
+    Ok((env, arrays))
+}
+
+fn eval(source: &str, specs: &[String], device: &str, out: Option<PathBuf>, seed: u64) -> Result<(), String> {
+    let device = parse_device(device)?;
+    let g = Graph::new();
+    let (env, arrays) = declare(&g, specs, seed, true)?;
+    let t = expr::build(&g, source, &env).map_err(|e| e.to_string())?;
+    let exe = g.compile(&[&t], device).map_err(|e| e.to_string())?;
+    let bound: Vec<(&str, &Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
+    let mut results = exe.run(&bound).map_err(|e| e.to_string())?;
+    let result = results.pop().ok_or("the executable returned no result")?;
+    println!("{}", summarize(&result));
+    if let Some(path) = out {
+        write_npy(&path, &result).map_err(|e| e.to_string())?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `dtype[shape] [values...]` and, for numeric results, sum, min, max and NaN count.
+pub fn summarize(a: &Array) -> String {
+    let mut s = format!("result: {a}");
+    if a.dtype().is_numeric() && !a.is_empty() {
+        let v = a.to_f64_vec();
+        let nans = v.iter().filter(|x| x.is_nan()).count();
+        let finite: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+        let sum: f64 = finite.iter().sum();
+        let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        s.push_str(&format!("\n  sum {sum:.6} min {min} max {max} nan {nans}"));
+    }
+    s
+}
+
+fn plan(
+    source: &str,
+    specs: &[String],
+    device: &str,
+    format: PlanFormat,
+    no_opt: bool,
+) -> Result<(), String> {
+    let device = parse_device(device)?;
+    let mut engine = Engine::global();
+    if no_opt {
+        engine = engine.with_options(OptimizerOptions::none());
+    }
+    let g = Graph::with_engine(engine);
+    let (env, _) = declare(&g, specs, 0, false)?;
+    let t = expr::build(&g, source, &env).map_err(|e| e.to_string())?;
+    let plan = g.plan(&[&t], device).map_err(|e| e.to_string())?;
+    match format {
+        PlanFormat::Text => println!("{plan}"),
+        PlanFormat::Dot => print!("{}", plan.to_dot()),
+        PlanFormat::Json => println!("{}", plan.to_json()),
+    }
+    Ok(())
+}
+
+fn devices() {
+    let registry = Registry::with_builtins();
+    println!("op set version {}", switchyard::OP_SET_VERSION);
+    for kind in [switchyard::DeviceKind::Cpu, switchyard::DeviceKind::Gpu] {
+        let backends = registry.for_device(kind);
+        if backends.is_empty() {
+            println!("{kind}: not available (no backend registered for {kind} devices)");
+            continue;
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!("{kind}: host CPU, {threads} hardware threads");
+        for b in backends {
+            println!(
+                "  {:<16} version {:<8} op set {:<5} priority {}",
+                b.name(),
+                b.version(),
+                b.op_set_version().to_string(),
+                b.priority()
+            );
+        }
+    }
+}

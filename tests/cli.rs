@@ -1,0 +1,175 @@
+//! The `switchyard` binary end to end: every command, output formats, and clean errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use switchyard::{read_npy, write_npy, Array};
+
+fn switchyard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs a command that must fail cleanly: exit code 1, `error: ...` on stderr, no panic.
+fn fails(args: &[&str]) -> String {
+    let o = switchyard(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "stdout: {}\nstderr: {err}", stdout(&o));
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    err
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn save(path: &Path, a: &Array) -> String {
+    write_npy(path, a).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn eval_reads_npy_and_writes_the_result() {
+    let xs: Vec<f32> = (0..100).map(|i| (i as f32 - 50.0) / 25.0).collect();
+    let ys: Vec<f32> = (0..100).map(|i| (i as f32) / 100.0 - 0.3).collect();
+    let x = save(&tmp("x.npy"), &Array::from_vec(&[100], xs.clone()).unwrap());
+    let y = save(&tmp("y.npy"), &Array::from_vec(&[100], ys.clone()).unwrap());
+    let out = tmp("out.npy");
+    let o = switchyard(&[
+        "eval",
+        "exp(x*2+1)*y - x",
+        "--input",
+        &format!("x={x}"),
+        "--input",
+        &format!("y={y}"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("result: f32[100]"), "{}", stdout(&o));
+    let got = read_npy(&out).unwrap().to_vec::<f32>().unwrap();
+    for i in 0..100 {
+        // f32 arithmetic in the same order NumPy uses, against an f64 reference: within f32 rounding.
+        let want = (f64::from(xs[i]) * 2.0 + 1.0).exp() * f64::from(ys[i]) - f64::from(xs[i]);
+        let err = (f64::from(got[i]) - want).abs();
+        assert!(err <= 4.0 * f64::from(f32::EPSILON) * want.abs().max(1.0), "{i}: {} vs {want}", got[i]);
+    }
+}
+
+#[test]
+fn eval_fills_typed_inputs_with_seeded_random_data() {
+    let a = stdout(&switchyard(&["eval", "sum(x)", "--input", "x=f64[1000]", "--seed", "3"]));
+    let b = stdout(&switchyard(&["eval", "sum(x)", "--input", "x=f64[1000]", "--seed", "3"]));
+    let c = stdout(&switchyard(&["eval", "sum(x)", "--input", "x=f64[1000]", "--seed", "4"]));
+    assert!(a.starts_with("result: f64[]"), "{a}");
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+    let ints = stdout(&switchyard(&["eval", "n * 2", "--input", "n=i32[5]"]));
+    assert!(ints.starts_with("result: i32[5]"), "{ints}");
+}
+
+#[test]
+fn plan_prints_text_json_and_dot() {
+    let args = ["plan", "exp(x*2+1)*y - x", "--input", "x=f32[4096,4096]", "--input", "y=f32[4096,4096]"];
+    let text = switchyard(&args);
+    assert!(text.status.success(), "{}", stderr(&text));
+    assert!(stdout(&text).contains("cpu.reference"), "{}", stdout(&text));
+
+    let json = switchyard(&[&args[..], &["--format", "json"]].concat());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan JSON parses");
+    assert_eq!(v["device"]["kind"], "cpu");
+    assert!(v["kernels"].as_array().is_some_and(|k| !k.is_empty()));
+    assert!(v["peak_memory_bytes"].as_u64().is_some());
+
+    let dot = switchyard(&[&args[..], &["--format", "dot"]].concat());
+    let dot_text = stdout(&dot);
+    assert!(dot_text.starts_with("digraph plan {"), "{dot_text}");
+    render_with_graphviz(&dot_text);
+}
+
+/// Renders DOT with Graphviz when it is installed; CI sets SWITCHYARD_REQUIRE_DOT=1 so a
+/// missing Graphviz fails there instead of skipping.
+fn render_with_graphviz(dot: &str) {
+    use std::io::Write;
+    let child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(
+                std::env::var_os("SWITCHYARD_REQUIRE_DOT").is_none(),
+                "graphviz `dot` is required here: {e}"
+            );
+            eprintln!("skipping the Graphviz render check: `dot` is not installed ({e})");
+            return;
+        }
+    };
+    child.stdin.take().unwrap().write_all(dot.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "dot failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
+}
+
+#[test]
+fn nonzero_without_size_fails_naming_the_alternative() {
+    let err = fails(&["eval", "nonzero(x)", "--input", "x=f32[10]"]);
+    assert!(err.contains("nonzero") && err.contains("size="), "{err}");
+    let ok = switchyard(&["eval", "nonzero(x > 0, size=3)", "--input", "x=f32[10]"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("i64[1,3]"), "{}", stdout(&ok));
+}
+
+#[test]
+fn errors_are_clean_and_name_the_culprit() {
+    let err = fails(&["eval", "exp(z)", "--input", "x=f32[3]"]);
+    assert!(err.contains("unknown name `z`") && err.contains('^'), "{err}");
+    let err = fails(&["eval", "x + ", "--input", "x=f32[3]"]);
+    assert!(err.contains('^'), "{err}");
+    let err = fails(&["eval", "x", "--input", "x=f16[3]"]);
+    assert!(err.contains("f16"), "{err}");
+    let err = fails(&["eval", "x", "--input", "x=/nonexistent/x.npy"]);
+    assert!(err.contains("/nonexistent/x.npy"), "{err}");
+    let err = fails(&["eval", "x", "--input", "x=f32[3]", "--device", "tpu"]);
+    assert!(err.contains("tpu"), "{err}");
+    let err = fails(&["eval", "x * 2", "--input", "x=f32[3]", "--device", "gpu"]);
+    assert!(err.contains("gpu"), "{err}");
+    let err = fails(&["eval", "x", "--input", "x=f64[1000000000000]"]);
+    assert!(err.contains("refusing"), "{err}");
+    let bad = tmp("bad.npy");
+    std::fs::write(&bad, b"not numpy").unwrap();
+    let err = fails(&["eval", "x", "--input", &format!("x={}", bad.display())]);
+    assert!(err.contains("not a .npy file"), "{err}");
+}
+
+#[test]
+fn support_table_devices_and_demo_run() {
+    let md = switchyard(&["support-table"]);
+    assert!(md.status.success());
+    let md = stdout(&md);
+    assert!(md.contains("| `exp` |") && md.contains("cpu.reference f32"), "{md}");
+    let json = switchyard(&["support-table", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(v["rows"].as_array().is_some_and(|r| r.len() > 60));
+
+    let devices = stdout(&switchyard(&["devices"]));
+    assert!(devices.contains("cpu.reference") && devices.contains("gpu: not available"), "{devices}");
+
+    let demo = switchyard(&["demo"]);
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    let text = stdout(&demo);
+    assert!(text.contains("every row sums to 1") && text.contains("compile"), "{text}");
+}

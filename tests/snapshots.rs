@@ -1,0 +1,71 @@
+//! Snapshot tests of printed IR and plans (expect-test: run with UPDATE_EXPECT=1 to bless a
+//! deliberate change, then review the diff).
+
+use expect_test::expect;
+use switchyard::prelude::*;
+
+/// Plans print the optimizer's wall time; mask it so snapshots are stable.
+fn mask_time(text: &str) -> String {
+    text.lines()
+        .map(|l| match (l.find(" nodes in "), l.find(" ms")) {
+            (Some(a), Some(b)) if b > a => format!("{} nodes in <t>{}", &l[..a], &l[b..]),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn printed_ir() {
+    let g = Graph::new();
+    let x = g.input("x", DType::F32, &[1024]).unwrap();
+    let y = g.input("y", DType::F32, &[1024]).unwrap();
+    let _ = (((&x * 2.0).unwrap() + 1.0).exp() * &y - &x).unwrap();
+    let s = x.reshape(&[32, 32]).unwrap().sum(-1, true).unwrap();
+    let _ = s.index(&[switchyard::Index::Slice { start: None, stop: None, step: Some(-2) }]).unwrap();
+    expect![[r#"
+        %0 = input("x") : f32[1024]
+        %1 = input("y") : f32[1024]
+        %2 = full(2.0) : f32[]
+        %3 = mul(%0, %2) : f32[1024]
+        %4 = full(1.0) : f32[]
+        %5 = add(%3, %4) : f32[1024]
+        %6 = exp(%5) : f32[1024]
+        %7 = mul(%6, %1) : f32[1024]
+        %8 = sub(%7, %0) : f32[1024]
+        %9 = reshape(%0, shape=[32,32]) : f32[32,32]
+        %10 = sum(%9, axes=[1], keepdims=true) : f32[32,1]
+        %11 = slice(%10, [31+-2*i<16, 0+1*i<1]) : f32[16,1]
+    "#]]
+    .assert_eq(&g.to_string());
+}
+
+#[test]
+fn printed_plan() {
+    let g = Graph::new();
+    let x = g.input("x", DType::F32, &[4, 8]).unwrap();
+    let m = x.max(1, true).unwrap();
+    let e = (&x - &m).exp().unwrap();
+    let out = (&e / e.sum(1, true).unwrap()).unwrap();
+    let plan = g.plan(&[&out], Device::CPU).unwrap();
+    expect![[r#"
+        plan for cpu (op set 1.0): 5 kernel(s), peak memory 272 B
+        inputs: x: f32[4,8]
+        optimizer: 6 -> 6 nodes in <t> ms; no rewrites
+        graph:
+          %0 = input("x") : f32[4,8]
+          %1 = max(%0, axes=[1], keepdims=true) : f32[4,1]
+          %2 = sub(%0, %1) : f32[4,8]
+          %3 = exp(%2) : f32[4,8]
+          %4 = sum(%3, axes=[1], keepdims=true) : f32[4,1]
+          %5 = div(%3, %4) : f32[4,8]
+        kernels:
+          # backend       nodes  reads writes frees
+          0 cpu.reference %1=max 128 B 16 B   -
+          1 cpu.reference %2=sub 144 B 128 B  %1
+          2 cpu.reference %3=exp 128 B 128 B  %2
+          3 cpu.reference %4=sum 128 B 16 B   -
+          4 cpu.reference %5=div 144 B 128 B  %3 %4
+        outputs: %5:f32[4,8]"#]]
+    .assert_eq(&mask_time(&plan.to_string()));
+}
