@@ -195,3 +195,18 @@ fn tensors_of_two_graphs_do_not_mix() {
     assert_eq!(kind, IrErrorKind::BadInput);
     assert!(msg.contains("different graphs"), "{msg}");
 }
+
+#[test]
+fn an_input_the_outputs_do_not_use_may_be_left_out_but_is_still_checked() {
+    let g = Graph::new();
+    let x = g.input("x", DType::F32, &[2]).unwrap();
+    let _unused = g.input("u", DType::I64, &[5]).unwrap();
+    let exe = g.compile(&[&(&x * 2.0).unwrap()], Device::CPU).unwrap();
+    let a = Array::from_vec(&[2], vec![1.0f32, 2.0]).unwrap();
+    exe.run(&[("x", &a)]).unwrap();
+    let u = Array::from_vec(&[5], vec![0i64; 5]).unwrap();
+    assert!(exe.run(&[("x", &a), ("u", &u)]).is_ok());
+    let (kind, msg) = runtime(exe.run(&[("x", &a), ("u", &a)]).map_err(Error::from).unwrap_err());
+    assert_eq!(kind, RuntimeErrorKind::DTypeMismatch);
+    assert!(msg.contains("`u`"), "{msg}");
+}

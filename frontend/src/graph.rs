@@ -166,7 +166,8 @@ impl Graph {
         self.add(Op::Arange { start, step, len }, &[])
     }
 
-    fn signature(g: &switchyard_ir::Graph, outputs: &[NodeId]) -> Vec<(String, TensorType)> {
+    /// Every declared input, with whether `outputs` depend on it.
+    fn signature(g: &switchyard_ir::Graph, outputs: &[NodeId]) -> Vec<(String, TensorType, bool)> {
         let mut seen = vec![false; g.len()];
         let mut stack: Vec<NodeId> = outputs.to_vec();
         while let Some(id) = stack.pop() {
@@ -179,10 +180,9 @@ impl Graph {
         }
         g.inputs()
             .into_iter()
-            .filter(|id| seen[id.index()])
             .filter_map(|id| match g.node(id).op() {
                 Op::Input { name, dtype, shape } => {
-                    Some((name.clone(), TensorType { dtype: *dtype, shape: shape.clone() }))
+                    Some((name.clone(), TensorType { dtype: *dtype, shape: shape.clone() }, seen[id.index()]))
                 }
                 _ => None,
             })

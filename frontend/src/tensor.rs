@@ -172,20 +172,16 @@ pub(crate) fn binary(op: BinaryOp, lhs: Operand, rhs: Operand) -> Result<Tensor>
 
 /// `where(cond, a, b)`: elements of `a` where `cond` is true, else of `b` (broadcast).
 pub fn where_(cond: &Tensor, a: impl IntoOperand, b: impl IntoOperand) -> Result<Tensor> {
-    // Literals take the branches' dtype, not the bool condition's.
+    // Literals take the branches' dtype, not the bool condition's; two literal branches
+    // take their default dtype (f64, i64 or bool), as NumPy does.
     let (a, b) = (a.into_operand()?, b.into_operand()?);
-    let branches = match (&a, &b) {
-        (Operand::Literal(_), Operand::Literal(_)) => {
-            return Err(IrError::new(
-                IrErrorKind::BadInput,
-                "where",
-                "both branches are literals, so their dtype is unknown",
-            )
-            .with_hint("make one branch a tensor, e.g. g.scalar(1.0, DType::F32)")
-            .into())
+    let a = match (a, &b) {
+        (Operand::Literal(l), Operand::Literal(_)) => {
+            Operand::Tensor(cond.graph.scalar(l, l.default_dtype())?)
         }
-        _ => materialize("where", vec![a, b])?,
+        (a, _) => a,
     };
+    let branches = materialize("where", vec![a, b])?;
     cond.graph.add(Op::Where, &[cond, &branches[0], &branches[1]])
 }
 

@@ -282,3 +282,81 @@ impl fmt::Debug for Graph {
         fmt::Display::fmt(self, f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::op::{BinaryOp, ReduceOp, UnaryOp};
+    use crate::Scalar;
+    use expect_test::expect;
+
+    fn input(g: &mut Graph, name: &str, dims: &[usize]) -> NodeId {
+        g.add(Op::Input { name: name.into(), dtype: DType::F32, shape: Shape::new(dims).unwrap() }, &[])
+            .unwrap()
+    }
+
+    #[test]
+    fn identical_nodes_are_hash_consed() {
+        let mut g = Graph::new();
+        let x = input(&mut g, "x", &[4]);
+        let a = g.add(Op::Unary(UnaryOp::Exp), &[x]).unwrap();
+        let b = g.add(Op::Unary(UnaryOp::Exp), &[x]).unwrap();
+        assert_eq!(a, b);
+        let c1 = g.add(Op::Full { value: Scalar::F32(0.0), shape: Shape::scalar() }, &[]).unwrap();
+        let c2 = g.add(Op::Full { value: Scalar::F32(-0.0), shape: Shape::scalar() }, &[]).unwrap();
+        assert_ne!(c1, c2, "-0.0 and 0.0 are different constants");
+        assert_eq!(g.len(), 4);
+        assert_eq!(g.users(x), vec![a]);
+        assert_eq!(input(&mut g, "x", &[4]), x, "the same declaration is the same node");
+    }
+
+    #[test]
+    fn an_input_redeclared_with_another_type_is_refused() {
+        let mut g = Graph::new();
+        input(&mut g, "x", &[4]);
+        let e = g
+            .add(Op::Input { name: "x".into(), dtype: DType::F64, shape: Shape::vector(4) }, &[])
+            .unwrap_err();
+        assert_eq!(e.kind(), K::InputRedeclared);
+        assert!(e.to_string().contains("f32[4]") && e.to_string().contains("f64[4]"), "{e}");
+    }
+
+    #[test]
+    fn bad_inputs_and_eager_ops_are_refused() {
+        let mut g = Graph::new();
+        let x = input(&mut g, "x", &[4]);
+        assert_eq!(g.add(Op::Unary(UnaryOp::Exp), &[NodeId(9)]).unwrap_err().kind(), K::BadInput);
+        assert_eq!(g.add(Op::Binary(BinaryOp::Add), &[x]).unwrap_err().kind(), K::BadInput);
+        let e = g.add(Op::UniqueValues, &[x]).unwrap_err();
+        assert_eq!(e.kind(), K::NotLazy);
+        assert!(e.hint().is_some_and(|h| h.contains("eagerly")));
+        assert_eq!(g.len(), 1, "failed adds leave no trace");
+    }
+
+    #[test]
+    fn validation_accepts_what_add_built_and_printing_is_one_line_per_node() {
+        let mut g = Graph::new();
+        let x = input(&mut g, "x", &[2, 3]);
+        let e = g.add(Op::Unary(UnaryOp::Exp), &[x]).unwrap();
+        let s = g
+            .add(
+                Op::Reduce {
+                    op: ReduceOp::Sum,
+                    axes: smallvec::smallvec![1],
+                    keepdims: false,
+                    correction: 0,
+                },
+                &[e],
+            )
+            .unwrap();
+        g.add(Op::Cast(DType::F64), &[s]).unwrap();
+        g.validate().unwrap();
+        expect![[r#"
+            %0 = input("x") : f32[2,3]
+            %1 = exp(%0) : f32[2,3]
+            %2 = sum(%1, axes=[1]) : f32[2]
+            %3 = cast(%2, dtype=f64) : f64[2]
+        "#]]
+        .assert_eq(&g.to_string());
+    }
+}

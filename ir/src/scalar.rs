@@ -114,20 +114,23 @@ impl fmt::Display for Scalar {
             Scalar::Bool(b) => write!(f, "{b}"),
             Scalar::I32(v) => write!(f, "{v}"),
             Scalar::I64(v) => write!(f, "{v}"),
-            Scalar::F32(v) => fmt_float(f, f64::from(v), &v.to_string()),
-            Scalar::F64(v) => fmt_float(f, v, &v.to_string()),
+            Scalar::F32(v) => fmt_float(f, f64::from(v), &v.to_string(), &format!("{v:e}")),
+            Scalar::F64(v) => fmt_float(f, v, &v.to_string(), &format!("{v:e}")),
         }
     }
 }
 
-/// Prints a float with its own type's shortest round-trip text (`shortest`), a `.0` on
-/// integral values, and `nan`/`inf` spelled as the expression language reads them.
-fn fmt_float(f: &mut fmt::Formatter<'_>, v: f64, shortest: &str) -> fmt::Result {
+/// Prints a float with its own type's shortest round-trip text (`shortest`, or `exponent`
+/// for magnitudes below 1e-4 or from 1e16 up), a `.0` on integral values, and `nan`/`inf`
+/// spelled as the expression language reads them.
+fn fmt_float(f: &mut fmt::Formatter<'_>, v: f64, shortest: &str, exponent: &str) -> fmt::Result {
     if v.is_nan() {
         f.write_str("nan")
     } else if v.is_infinite() {
         f.write_str(if v > 0.0 { "inf" } else { "-inf" })
-    } else if v == v.trunc() && v.abs() < 1e16 {
+    } else if v != 0.0 && (v.abs() < 1e-4 || v.abs() >= 1e16) {
+        f.write_str(exponent)
+    } else if v == v.trunc() {
         write!(f, "{v:.1}")
     } else {
         f.write_str(shortest)
@@ -151,5 +154,8 @@ mod tests {
         assert_eq!(Scalar::F64(0.1).to_string(), "0.1");
         assert_eq!(Scalar::F64(f64::NEG_INFINITY).to_string(), "-inf");
         assert_eq!(Scalar::I64(-3).to_string(), "-3");
+        assert_eq!(Scalar::F32(2.0604769e-15).to_string(), "2.0604769e-15");
+        assert_eq!(Scalar::F64(1e20).to_string(), "1e20");
+        assert_eq!(Scalar::F64(-0.0).to_string(), "-0.0");
     }
 }

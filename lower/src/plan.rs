@@ -68,6 +68,9 @@ pub struct PlanInput {
     pub shape: Shape,
     /// The input's node in the optimized graph (`None` when the optimizer removed every use).
     pub node: Option<NodeId>,
+    /// Whether the outputs depend on it. An input the graph declares but the outputs do not
+    /// use may be given (it is still type-checked) or left out.
+    pub required: bool,
 }
 
 /// Everything that will run, where, in what order, and what it costs.
@@ -104,8 +107,9 @@ pub struct PlanRequest<'a> {
     pub graph: &'a Graph,
     /// Its outputs.
     pub outputs: &'a [NodeId],
-    /// The inputs the caller must bind (from the graph as built, before optimization).
-    pub signature: &'a [(String, TensorType)],
+    /// The inputs the graph declares (as built, before optimization), each with whether
+    /// the outputs depend on it.
+    pub signature: &'a [(String, TensorType, bool)],
     /// The target device.
     pub device: Device,
     /// The optimizer's report.
@@ -177,11 +181,12 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
     let inputs = req
         .signature
         .iter()
-        .map(|(name, ty)| PlanInput {
+        .map(|(name, ty, required)| PlanInput {
             name: name.clone(),
             dtype: ty.dtype,
             shape: ty.shape.clone(),
             node: graph.input_named(name),
+            required: *required,
         })
         .collect();
     Ok(Plan {

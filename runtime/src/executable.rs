@@ -98,6 +98,7 @@ impl Executable {
         let expected = || {
             plan.inputs
                 .iter()
+                .filter(|i| i.required)
                 .map(|i| format!("{}: {}{}", i.name, i.dtype, i.shape))
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -113,13 +114,19 @@ impl Executable {
             if !plan.inputs.iter().any(|i| i.name == name) {
                 return Err(RuntimeError::new(
                     RuntimeErrorKind::UnexpectedInput,
-                    format!("unexpected input `{name}`: the graph takes {}", or_none(expected())),
+                    format!(
+                        "unexpected input `{name}`: the graph declares no such input; it takes {}",
+                        or_none(expected())
+                    ),
                 ));
             }
         }
         for decl in &plan.inputs {
-            let array = given.get(decl.name.as_str()).ok_or_else(|| {
-                RuntimeError::new(
+            let Some(array) = given.get(decl.name.as_str()) else {
+                if !decl.required {
+                    continue;
+                }
+                return Err(RuntimeError::new(
                     RuntimeErrorKind::MissingInput,
                     format!(
                         "missing input `{}` ({}{}); the graph takes {}",
@@ -128,8 +135,8 @@ impl Executable {
                         decl.shape,
                         expected()
                     ),
-                )
-            })?;
+                ));
+            };
             if array.dtype() != decl.dtype {
                 return Err(RuntimeError::new(
                     RuntimeErrorKind::DTypeMismatch,

@@ -194,9 +194,18 @@ pub fn summarize(a: &Array) -> String {
         let sum: f64 = finite.iter().sum();
         let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
         let max = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        s.push_str(&format!("\n  sum {sum:.6} min {min} max {max} nan {nans}"));
+        s.push_str(&format!("\n  sum {} min {} max {} nan {nans}", stat(sum), stat(min), stat(max)));
     }
     s
+}
+
+/// A summary statistic: fixed notation in a readable range, scientific outside it.
+fn stat(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e7).contains(&x.abs()) {
+        format!("{x:.6}")
+    } else {
+        format!("{x:.6e}")
+    }
 }
 
 fn plan(
