@@ -38,7 +38,7 @@ pub use switchyard_lower::{
 };
 pub use switchyard_passes::{Options as OptimizerOptions, Report as OptimizerReport};
 pub use switchyard_runtime::{
-    decode_npy, encode_npy, random_array, read_npy, write_npy, Array, Executable, RuntimeError,
+    decode_npy, encode_npy, random_array, read_npy, write_npy, Array, Executable, RunStats, RuntimeError,
     RuntimeErrorKind,
 };
 

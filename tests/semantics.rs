@@ -229,3 +229,21 @@ fn executables_are_send_sync_and_rerunnable() {
         assert_eq!(h.join().unwrap(), vec![2.0 * (i as f32).sqrt(), 3.0]);
     }
 }
+
+#[test]
+fn intermediates_are_freed_after_their_last_use() {
+    let g = Graph::new();
+    let x = g.input("x", DType::F64, &[256]).unwrap();
+    // A chain: each intermediate dies as soon as the next op has read it.
+    let mut t = x.clone();
+    for _ in 0..6 {
+        t = (&t * 1.5).unwrap().sin().unwrap();
+    }
+    let exe = g.compile(&[&t], Device::CPU).unwrap();
+    let xv = Array::from_vec(&[256], vec![0.25f64; 256]).unwrap();
+    let (_, stats) = exe.run_with_stats(&[("x", &xv)]).unwrap();
+    assert_eq!(stats.kernel_us.len(), exe.plan().kernels.len());
+    assert_eq!(stats.peak_live_bytes, exe.plan().peak_memory_bytes);
+    // 12 kernels of 2 KiB each, but never more than two arrays (plus the scalar) alive.
+    assert!(stats.peak_live_bytes <= 2 * 2048 + 8, "{}", stats.peak_live_bytes);
+}

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use switchyard_ir::NodeId;
 use switchyard_lower::{CompiledKernel, Plan, Registry, TensorView, TensorViewMut};
@@ -9,6 +10,16 @@ use switchyard_lower::{CompiledKernel, Plan, Registry, TensorView, TensorViewMut
 use crate::array::Array;
 use crate::buffer::AlignedBuffer;
 use crate::error::{RuntimeError, RuntimeErrorKind};
+
+/// What one run did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunStats {
+    /// Wall time of each kernel, in microseconds, in plan order.
+    pub kernel_us: Vec<f64>,
+    /// The most bytes of kernel-produced values held at once (compare with the plan's
+    /// `peak_memory_bytes`: they agree when intermediates are freed as planned).
+    pub peak_live_bytes: u64,
+}
 
 /// A plan with every kernel compiled. Immutable, `Send + Sync`: run it from many threads.
 #[derive(Clone, Debug)]
@@ -45,16 +56,24 @@ impl Executable {
 
     /// Runs the plan on named inputs and returns the outputs in the order requested.
     ///
-    /// Every declared input must be given exactly once with its declared dtype and shape;
+    /// Every input the outputs depend on must be given, with its declared dtype and shape;
     /// anything else is an error naming the input.
     pub fn run(&self, inputs: &[(&str, &Array)]) -> Result<Vec<Array>, RuntimeError> {
+        self.run_with_stats(inputs).map(|(outputs, _)| outputs)
+    }
+
+    /// [`Executable::run`], also reporting what the run did.
+    pub fn run_with_stats(&self, inputs: &[(&str, &Array)]) -> Result<(Vec<Array>, RunStats), RuntimeError> {
         let plan = &*self.plan;
         let mut values: Vec<Option<Array>> = vec![None; plan.node_count];
         self.bind_inputs(inputs, &mut values)?;
         for &(alias, source) in &plan.aliases {
             values[alias.index()] = values[source.index()].clone();
         }
+        let mut stats = RunStats { kernel_us: Vec::with_capacity(self.kernels.len()), peak_live_bytes: 0 };
+        let mut live_bytes = 0u64;
         for (k, compiled) in plan.kernels.iter().zip(&self.kernels) {
+            let start = Instant::now();
             let mut ins: Vec<TensorView<'_>> = Vec::with_capacity(k.inputs.len());
             for v in &k.inputs {
                 ins.push(value(&values, v.node)?.view());
@@ -80,13 +99,20 @@ impl Executable {
             }
             drop(ins);
             for (v, b) in k.outputs.iter().zip(bufs) {
+                live_bytes += b.len() as u64;
                 values[v.node.index()] = Some(Array::from_buffer(v.dtype, v.shape.clone(), b));
             }
+            stats.peak_live_bytes = stats.peak_live_bytes.max(live_bytes);
             for n in &k.frees_after {
-                values[n.index()] = None;
+                if let Some(freed) = values[n.index()].take() {
+                    live_bytes -= freed.as_bytes().len() as u64;
+                }
             }
+            stats.kernel_us.push(start.elapsed().as_secs_f64() * 1e6);
         }
-        plan.outputs.iter().map(|o| value(&values, o.node).cloned()).collect()
+        let outputs =
+            plan.outputs.iter().map(|o| value(&values, o.node).cloned()).collect::<Result<_, _>>()?;
+        Ok((outputs, stats))
     }
 
     fn bind_inputs(

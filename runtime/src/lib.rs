@@ -21,6 +21,6 @@ mod random;
 pub use array::{Array, HostElement};
 pub use buffer::AlignedBuffer;
 pub use error::{RuntimeError, RuntimeErrorKind};
-pub use executable::Executable;
+pub use executable::{Executable, RunStats};
 pub use npy::{decode_npy, encode_npy, read_npy, write_npy};
 pub use random::random_array;
