@@ -247,3 +247,14 @@ fn intermediates_are_freed_after_their_last_use() {
     // 12 kernels of 2 KiB each, but never more than two arrays (plus the scalar) alive.
     assert!(stats.peak_live_bytes <= 2 * 2048 + 8, "{}", stats.peak_live_bytes);
 }
+
+#[test]
+fn methods_chain_on_results() {
+    use switchyard::TensorResultExt;
+    let g = Graph::new();
+    let x = g.input("x", DType::F32, &[2, 3]).unwrap();
+    let t = (&x * 2.0).sum(1, true).maximum(1).cast(DType::F64).unwrap();
+    assert_eq!((t.dtype(), t.dims()), (DType::F64, &[2usize, 1][..]));
+    let e = (&x * 2.0).sum(5, true).exp().unwrap_err();
+    assert!(e.to_string().starts_with("sum"), "{e}");
+}

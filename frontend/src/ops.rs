@@ -80,108 +80,36 @@ impl Neg for &Tensor {
     }
 }
 
-macro_rules! result_methods {
-    ($($name:ident),* $(,)?) => {$(
-        #[doc = concat!("`Tensor::", stringify!($name), "` on a result; an earlier error passes through.")]
-        fn $name(self) -> Result<Tensor>;
-    )*};
-}
-
-macro_rules! result_impls {
-    ($($name:ident),* $(,)?) => {$(
-        fn $name(self) -> Result<Tensor> {
-            self.and_then(|t| t.$name())
+/// Declares [`TensorResultExt`] and implements it for `Result<Tensor>` from one list of
+/// `name(args) -> call` entries, so the trait and its impl cannot drift apart.
+macro_rules! result_ext {
+    ($($name:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        /// Tensor methods on `Result<Tensor>`, so a chain of ops needs one `?` at the end.
+        pub trait TensorResultExt {
+            $(
+                #[doc = concat!("`Tensor::", stringify!($name), "` on a result; an earlier error passes through.")]
+                fn $name(self $(, $arg: $ty)*) -> Result<Tensor>;
+            )*
         }
-    )*};
+
+        impl TensorResultExt for Result<Tensor> {
+            $(
+                fn $name(self $(, $arg: $ty)*) -> Result<Tensor> {
+                    self.and_then(|t| t.$name($($arg),*))
+                }
+            )*
+        }
+    };
 }
 
-/// Tensor methods on `Result<Tensor>`, so a chain of ops needs one `?` at the end.
-pub trait TensorResultExt {
-    result_methods!(
-        neg,
-        abs,
-        sign,
-        sqrt,
-        exp,
-        exp2,
-        expm1,
-        log,
-        log2,
-        log1p,
-        sin,
-        cos,
-        tan,
-        tanh,
-        sigmoid,
-        floor,
-        ceil,
-        round,
-        reciprocal,
-        square,
-        logical_not,
-        isnan,
-        isinf,
-        isfinite,
-        transpose
-    );
-    /// `Tensor::cast` on a result.
-    fn cast(self, dtype: switchyard_ir::DType) -> Result<Tensor>;
-    /// `Tensor::sum` on a result.
-    fn sum(self, axes: impl Into<crate::AxisSpec>, keepdims: bool) -> Result<Tensor>;
-    /// `Tensor::mean` on a result.
-    fn mean(self, axes: impl Into<crate::AxisSpec>, keepdims: bool) -> Result<Tensor>;
-    /// `Tensor::max` on a result.
-    fn max(self, axes: impl Into<crate::AxisSpec>, keepdims: bool) -> Result<Tensor>;
-    /// `Tensor::matmul` on a result.
-    fn matmul(self, rhs: &Tensor) -> Result<Tensor>;
-    /// `Tensor::maximum` on a result.
-    fn maximum(self, rhs: impl IntoOperand) -> Result<Tensor>;
-}
-
-impl TensorResultExt for Result<Tensor> {
-    result_impls!(
-        neg,
-        abs,
-        sign,
-        sqrt,
-        exp,
-        exp2,
-        expm1,
-        log,
-        log2,
-        log1p,
-        sin,
-        cos,
-        tan,
-        tanh,
-        sigmoid,
-        floor,
-        ceil,
-        round,
-        reciprocal,
-        square,
-        logical_not,
-        isnan,
-        isinf,
-        isfinite,
-        transpose
-    );
-    fn cast(self, dtype: switchyard_ir::DType) -> Result<Tensor> {
-        self.and_then(|t| t.cast(dtype))
-    }
-    fn sum(self, axes: impl Into<crate::AxisSpec>, keepdims: bool) -> Result<Tensor> {
-        self.and_then(|t| t.sum(axes, keepdims))
-    }
-    fn mean(self, axes: impl Into<crate::AxisSpec>, keepdims: bool) -> Result<Tensor> {
-        self.and_then(|t| t.mean(axes, keepdims))
-    }
-    fn max(self, axes: impl Into<crate::AxisSpec>, keepdims: bool) -> Result<Tensor> {
-        self.and_then(|t| t.max(axes, keepdims))
-    }
-    fn matmul(self, rhs: &Tensor) -> Result<Tensor> {
-        self.and_then(|t| t.matmul(rhs))
-    }
-    fn maximum(self, rhs: impl IntoOperand) -> Result<Tensor> {
-        self.and_then(|t| t.maximum(rhs))
-    }
-}
+result_ext!(
+    neg(), abs(), sign(), sqrt(), exp(), exp2(), expm1(), log(), log2(), log1p(), sin(), cos(), tan(), tanh(),
+    sigmoid(), floor(), ceil(), round(), reciprocal(), square(), logical_not(), isnan(), isinf(), isfinite(),
+    transpose(),
+    cast(dtype: switchyard_ir::DType),
+    sum(axes: impl Into<crate::AxisSpec>, keepdims: bool),
+    mean(axes: impl Into<crate::AxisSpec>, keepdims: bool),
+    max(axes: impl Into<crate::AxisSpec>, keepdims: bool),
+    matmul(rhs: &Tensor),
+    maximum(rhs: impl IntoOperand),
+);

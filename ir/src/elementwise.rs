@@ -347,6 +347,17 @@ impl Element for bool {
     }
 }
 
+/// `clip(x, lo, hi)`: `minimum(maximum(x, lo), hi)`, so NaN anywhere gives NaN and
+/// `lo > hi` gives `hi`.
+pub fn clip<T: Element>(x: T, lo: T, hi: T) -> T {
+    T::binary(BinaryOp::Minimum, T::binary(BinaryOp::Maximum, x, lo), hi)
+}
+
+/// [`clip`] on scalars, promoting them to a common dtype first.
+pub fn clip_scalar(x: Scalar, lo: Scalar, hi: Scalar) -> Scalar {
+    binary_scalar(BinaryOp::Minimum, binary_scalar(BinaryOp::Maximum, x, lo), hi)
+}
+
 /// Converts a scalar to `dtype` with `cast` semantics.
 pub fn cast_scalar(s: Scalar, dtype: DType) -> Scalar {
     match dtype {

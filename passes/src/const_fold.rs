@@ -2,7 +2,7 @@
 //! itself a `full` constant. Safe: the value is computed with the reference semantics
 //! ([`switchyard_ir::elementwise`]), so it is the value every backend must produce.
 
-use switchyard_ir::elementwise::{binary_scalar, unary_scalar};
+use switchyard_ir::elementwise::{binary_scalar, clip_scalar, unary_scalar};
 use switchyard_ir::{Graph, NodeId, Op, Scalar, TensorType};
 
 use crate::Report;
@@ -41,10 +41,7 @@ impl ConstFolder {
                 Scalar::Bool(false) => values[2].cast(ty.dtype),
                 _ => return None,
             },
-            Op::Clip => {
-                let lo = binary_scalar(switchyard_ir::BinaryOp::Maximum, values[0], values[1]);
-                binary_scalar(switchyard_ir::BinaryOp::Minimum, lo, values[2])
-            }
+            Op::Clip => clip_scalar(values[0], values[1], values[2]),
             // Layout ops move elements; every element of a constant is the same value.
             Op::Reshape(_)
             | Op::PermuteDims(_)

@@ -104,9 +104,7 @@ pub fn select(cond: &Data, a: &Data, b: &Data, out: &TensorType) -> Result<Data,
 pub fn clip(x: &Data, lo: &Data, hi: &Data, out: &TensorType) -> Result<Data, LowerError> {
     fn go<T: Stored>(x: &Data, lo: &Data, hi: &Data, out_dims: &[usize]) -> Result<Values, LowerError> {
         let (x, lo, hi) = (operand::<T>(x)?, operand::<T>(lo)?, operand::<T>(hi)?);
-        Ok(T::wrap(map3(x, lo, hi, out_dims, |v, l, h| {
-            T::binary(BinaryOp::Minimum, T::binary(BinaryOp::Maximum, v, l), h)
-        })))
+        Ok(T::wrap(map3(x, lo, hi, out_dims, switchyard_ir::elementwise::clip::<T>)))
     }
     let (x, lo, hi) = (x.cast_to(out.dtype), lo.cast_to(out.dtype), hi.cast_to(out.dtype));
     let values = with_dtype!(out.dtype, |T| go::<T>(&x, &lo, &hi, out.shape.dims())?);

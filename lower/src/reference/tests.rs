@@ -214,10 +214,7 @@ fn check_catalog_case(op: &Op, inputs: &[&Data], out_dtype: DType) {
             .collect(),
         Op::Cast(d) => ins[0].iter().map(|x| x.cast(*d)).collect(),
         Op::Clip => (0..got.len())
-            .map(|i| {
-                let lo = binary_scalar(BinaryOp::Maximum, ins[0][i], ins[1][i]);
-                binary_scalar(BinaryOp::Minimum, lo, ins[2][i]).cast(out_dtype)
-            })
+            .map(|i| switchyard_ir::elementwise::clip_scalar(ins[0][i], ins[1][i], ins[2][i]).cast(out_dtype))
             .collect(),
         Op::Reduce { op: r, .. } => vec![expected_reduce(*r, &ins[0], out_dtype)],
         Op::Reshape(_)
