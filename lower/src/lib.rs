@@ -27,7 +27,7 @@ pub use backend::{Backend, NodeQuery, Support, Tolerance};
 pub use error::{LowerError, LowerErrorKind};
 pub use kernel::{check_args, CompiledKernel, KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
 pub use placement::{place, Placement};
-pub use plan::{build_plan, Plan, PlanInput, PlanRequest, PlannedKernel, ValueInfo};
+pub use plan::{build_plan, Plan, PlanInput, PlanNode, PlanRequest, PlannedKernel, ValueInfo};
 pub use reference::ReferenceBackend;
 pub use registry::{Override, Registry};
 pub use render::human_bytes;

@@ -57,6 +57,23 @@ pub struct PlannedKernel {
     pub spec: KernelSpec,
 }
 
+/// One node of the optimized graph, as the plan shows it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PlanNode {
+    /// Its id.
+    pub node: NodeId,
+    /// The op's name.
+    pub op: String,
+    /// Its operands.
+    pub inputs: Vec<NodeId>,
+    /// Its dtype.
+    pub dtype: DType,
+    /// Its shape.
+    pub shape: Shape,
+    /// The printed form, `%3 = exp(%2) : f32[1024]`.
+    pub text: String,
+}
+
 /// A graph input the executable takes.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PlanInput {
@@ -92,8 +109,8 @@ pub struct Plan {
     pub peak_memory_bytes: u64,
     /// What the optimizer did.
     pub optimizer: Report,
-    /// The optimized graph, one line per node.
-    pub graph: Vec<String>,
+    /// The optimized graph, one entry per node in topological order.
+    pub graph: Vec<PlanNode>,
     /// Node count of the optimized graph (sizes the executor's value table).
     pub node_count: usize,
     /// For nodes that compute nothing (same-device `to_device`), the node whose value they are.
@@ -198,7 +215,17 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
         placements,
         peak_memory_bytes: peak,
         optimizer: req.report,
-        graph: graph.nodes().map(|(id, _)| graph.display_node(id).to_string()).collect(),
+        graph: graph
+            .nodes()
+            .map(|(id, n)| PlanNode {
+                node: id,
+                op: n.op().name().to_string(),
+                inputs: n.inputs().to_vec(),
+                dtype: n.dtype(),
+                shape: n.shape().clone(),
+                text: graph.display_node(id).to_string(),
+            })
+            .collect(),
         node_count: graph.len(),
         aliases,
     })

@@ -39,8 +39,8 @@ impl fmt::Display for Plan {
         writeln!(f, "inputs: {}", if inputs.is_empty() { "(none)".to_string() } else { inputs.join(", ") })?;
         writeln!(f, "optimizer: {}", self.optimizer)?;
         writeln!(f, "graph:")?;
-        for line in &self.graph {
-            writeln!(f, "  {line}")?;
+        for n in &self.graph {
+            writeln!(f, "  {}", n.text)?;
         }
         let mut rows = vec![[
             "#".to_string(),
@@ -109,17 +109,12 @@ impl Plan {
             }
             s.push_str("  }\n");
         }
-        for (i, line) in self.graph.iter().enumerate() {
+        for n in &self.graph {
+            let i = n.node.index();
             let style = if in_kernel.get(i).copied().unwrap_or(false) { "" } else { ", style=dashed" };
-            let _ = writeln!(s, "  n{i} [label=\"{}\"{style}];", dot_escape(line));
-        }
-        for (i, line) in self.graph.iter().enumerate() {
-            // Edges from the operands printed in the node line: `%a = op(%b, %c, ...)`.
-            let args = line.split_once('(').map(|(_, rest)| rest).unwrap_or("");
-            for tok in args.split([',', ')', ' ']) {
-                if let Some(num) = tok.strip_prefix('%').and_then(|t| t.parse::<usize>().ok()) {
-                    let _ = writeln!(s, "  n{num} -> n{i};");
-                }
+            let _ = writeln!(s, "  n{i} [label=\"{}\"{style}];", dot_escape(&n.text));
+            for src in &n.inputs {
+                let _ = writeln!(s, "  n{} -> n{i};", src.index());
             }
         }
         for o in &self.outputs {
