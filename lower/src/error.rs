@@ -15,6 +15,8 @@ pub enum LowerErrorKind {
     VersionMismatch,
     /// A backend name registered twice, or an override naming an unknown backend.
     Registry,
+    /// A `to_device` between two devices that this build cannot move data between.
+    Transfer,
     /// A backend failed to compile a kernel.
     Compile,
     /// A compiled kernel refused its arguments or failed while running.

@@ -36,6 +36,17 @@ pub fn place(graph: &Graph, target: Device, registry: &Registry) -> Result<Vec<P
             out.push(Placement { node: id, device, backend: None, reason: "no work".into() });
             continue;
         }
+        if let (Op::ToDevice(_), Some(src)) = (op, node.inputs().first()) {
+            // A real transfer is the runtime's job, never a kernel's; no runtime path exists yet.
+            return Err(LowerError::new(
+                LowerErrorKind::Transfer,
+                format!(
+                    "node {} moves data from `{}` to `{device}`, and this build has no transfer path between them",
+                    graph.display_node(id),
+                    devices[src.index()]
+                ),
+            ));
+        }
         let inputs: Vec<TensorType> = node.inputs().iter().map(|i| graph.node(*i).ty().clone()).collect();
         let query = NodeQuery { op, inputs: &inputs, output: node.ty() };
         let (backend, reason) = choose_backend(graph, id, device, &query, registry)?;

@@ -107,3 +107,164 @@ impl fmt::Debug for Registry {
         f.debug_struct("Registry").field("backends", &names).field("overrides", &self.overrides).finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{NodeQuery, Support, Tolerance};
+    use crate::kernel::{CompiledKernel, KernelSpec};
+    use crate::{build_plan, PlanRequest};
+    use switchyard_ir::{DType, Device, Graph, Op, OpSetVersion, Shape, UnaryOp};
+    use switchyard_passes::Report;
+
+    /// A toy backend: runs `exp` only, on the device kind and op set it is given.
+    struct Toy {
+        name: &'static str,
+        kind: DeviceKind,
+        version: OpSetVersion,
+        priority: i32,
+    }
+
+    impl Backend for Toy {
+        fn name(&self) -> &str {
+            self.name
+        }
+        fn version(&self) -> &str {
+            "0.0.1"
+        }
+        fn op_set_version(&self) -> OpSetVersion {
+            self.version
+        }
+        fn device_kind(&self) -> DeviceKind {
+            self.kind
+        }
+        fn priority(&self) -> i32 {
+            self.priority
+        }
+        fn supports(&self, node: &NodeQuery<'_>) -> Support {
+            match node.op {
+                Op::Unary(UnaryOp::Exp) => Support::Yes,
+                other => Support::no(format!("{} is not implemented by this toy", other.name())),
+            }
+        }
+        fn precision(&self, _op: &Op, _dtype: DType) -> Tolerance {
+            Tolerance::ulps(1)
+        }
+        fn compile(&self, _kernel: &KernelSpec) -> Result<Arc<dyn CompiledKernel>, LowerError> {
+            Err(LowerError::new(LowerErrorKind::Compile, "toy backends do not compile"))
+        }
+    }
+
+    fn toy(name: &'static str, kind: DeviceKind, priority: i32) -> Arc<Toy> {
+        Arc::new(Toy { name, kind, version: OP_SET_VERSION, priority })
+    }
+
+    #[test]
+    fn an_incompatible_op_set_is_refused_naming_both_versions() {
+        let mut r = Registry::with_builtins();
+        let old = Arc::new(Toy {
+            name: "cpu.old",
+            kind: DeviceKind::Cpu,
+            version: OpSetVersion { major: OP_SET_VERSION.major + 1, minor: 0 },
+            priority: 5,
+        });
+        let e = r.register(old).unwrap_err();
+        assert_eq!(e.kind(), LowerErrorKind::VersionMismatch);
+        let msg = e.to_string();
+        assert!(
+            msg.contains("cpu.old") && msg.contains("2.0") && msg.contains(&OP_SET_VERSION.to_string()),
+            "{msg}"
+        );
+        assert_eq!(r.backends().len(), 1);
+    }
+
+    #[test]
+    fn names_are_unique_and_overrides_need_a_registered_backend() {
+        let mut r = Registry::with_builtins();
+        assert_eq!(
+            r.register(toy("cpu.reference", DeviceKind::Cpu, 1)).unwrap_err().kind(),
+            LowerErrorKind::Registry
+        );
+        let e = r.override_op("exp", "cpu.fast").unwrap_err();
+        assert!(e.to_string().contains("cpu.fast"), "{e}");
+    }
+
+    fn exp_graph() -> (Graph, Vec<switchyard_ir::NodeId>) {
+        let mut g = Graph::new();
+        let x =
+            g.add(Op::Input { name: "x".into(), dtype: DType::F32, shape: Shape::vector(4) }, &[]).unwrap();
+        let e = g.add(Op::Unary(UnaryOp::Exp), &[x]).unwrap();
+        let s = g.add(Op::Unary(UnaryOp::Sin), &[e]).unwrap();
+        (g, vec![s])
+    }
+
+    fn plan(
+        r: &Registry,
+        g: &Graph,
+        outs: &[switchyard_ir::NodeId],
+        device: Device,
+    ) -> Result<crate::Plan, LowerError> {
+        build_plan(
+            PlanRequest { graph: g, outputs: outs, signature: &[], device, report: Report::default() },
+            r,
+        )
+    }
+
+    #[test]
+    fn priority_and_overrides_decide_placement_and_the_plan_says_why() {
+        let (g, outs) = exp_graph();
+        let mut r = Registry::with_builtins();
+        r.register(toy("cpu.toy", DeviceKind::Cpu, 10)).unwrap();
+        let p = plan(&r, &g, &outs, Device::CPU).unwrap();
+        assert_eq!(p.kernels[0].backend, "cpu.toy");
+        assert_eq!(p.kernels[1].backend, "cpu.reference");
+        assert!(p.kernels[1].reason.contains("not implemented by this toy"), "{}", p.kernels[1].reason);
+
+        let mut r = Registry::with_builtins();
+        r.register(toy("cpu.toy", DeviceKind::Cpu, -10)).unwrap();
+        assert_eq!(plan(&r, &g, &outs, Device::CPU).unwrap().kernels[0].backend, "cpu.reference");
+        r.override_op("exp", "cpu.toy").unwrap();
+        let p = plan(&r, &g, &outs, Device::CPU).unwrap();
+        assert_eq!(p.kernels[0].backend, "cpu.toy");
+        assert!(p.kernels[0].reason.contains("override"), "{}", p.kernels[0].reason);
+    }
+
+    #[test]
+    fn a_node_no_backend_of_the_device_supports_lists_every_reason() {
+        let (g, outs) = exp_graph();
+        let mut r = Registry::with_builtins();
+        r.register(toy("gpu.toy", DeviceKind::Gpu, 1)).unwrap();
+        let e = plan(&r, &g, &outs, Device::gpu(0)).unwrap_err();
+        assert_eq!(e.kind(), LowerErrorKind::NoBackend);
+        let msg = e.to_string();
+        assert!(msg.contains("sin(%1)") && msg.contains("gpu.toy: sin is not implemented"), "{msg}");
+    }
+
+    #[test]
+    fn mixing_devices_without_to_device_is_an_error() {
+        let mut g = Graph::new();
+        let x =
+            g.add(Op::Input { name: "x".into(), dtype: DType::F32, shape: Shape::vector(4) }, &[]).unwrap();
+        let on_gpu = g.add(Op::ToDevice(Device::gpu(0)), &[x]).unwrap();
+        let e = g.add(Op::Unary(UnaryOp::Exp), &[on_gpu]).unwrap();
+        let mixed = g.add(Op::Binary(switchyard_ir::BinaryOp::Add), &[e, x]).unwrap();
+        let mut r = Registry::with_builtins();
+        r.register(toy("gpu.toy", DeviceKind::Gpu, 1)).unwrap();
+        let err = plan(&r, &g, &[mixed], Device::CPU).unwrap_err();
+        assert_eq!(err.kind(), LowerErrorKind::DeviceBoundary);
+        let msg = err.to_string();
+        assert!(msg.contains("add(%2, %0)") && msg.contains("to_device"), "{msg}");
+        // With an explicit transfer back, placement gets past the boundary and reaches the
+        // transfer itself, which this build cannot perform yet: a clear error, not a copy.
+        let mut g = Graph::new();
+        let x =
+            g.add(Op::Input { name: "x".into(), dtype: DType::F32, shape: Shape::vector(4) }, &[]).unwrap();
+        let on_gpu = g.add(Op::ToDevice(Device::gpu(0)), &[x]).unwrap();
+        let e = g.add(Op::Unary(UnaryOp::Exp), &[on_gpu]).unwrap();
+        let back = g.add(Op::ToDevice(Device::CPU), &[e]).unwrap();
+        let fixed = g.add(Op::Binary(switchyard_ir::BinaryOp::Add), &[back, x]).unwrap();
+        let err = plan(&r, &g, &[fixed], Device::CPU).unwrap_err();
+        assert_eq!(err.kind(), LowerErrorKind::Transfer, "{err}");
+        assert!(err.to_string().contains("from `cpu` to `gpu:0`"), "{err}");
+    }
+}
