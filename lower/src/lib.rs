@@ -14,7 +14,9 @@
 #![warn(missing_docs)]
 
 mod backend;
+pub mod cranelift;
 mod error;
+mod fusion;
 mod kernel;
 mod placement;
 mod plan;
@@ -24,6 +26,7 @@ mod render;
 mod support;
 
 pub use backend::{Backend, NodeQuery, Support, Tolerance};
+pub use cranelift::CraneliftBackend;
 pub use error::{LowerError, LowerErrorKind};
 pub use kernel::{check_args, CompiledKernel, KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
 pub use placement::{place, Placement};

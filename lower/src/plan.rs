@@ -7,6 +7,7 @@ use switchyard_ir::{DType, Device, Graph, NodeId, Op, OpSetVersion, Shape, Tenso
 use switchyard_passes::Report;
 
 use crate::error::LowerError;
+use crate::fusion::group;
 use crate::kernel::{KernelNode, KernelSpec, Operand};
 use crate::placement::{place, Placement};
 use crate::registry::Registry;
@@ -155,40 +156,69 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
         ValueInfo { node: id, dtype: n.dtype(), shape: n.shape().clone() }
     };
 
-    let mut kernels = Vec::new();
-    for p in &placements {
-        let Some(backend) = &p.backend else { continue };
-        let node = graph.node(p.node);
-        let mut inputs: Vec<NodeId> = Vec::new();
-        let mut operands = Vec::new();
-        for &i in node.inputs() {
-            let v = value_of[i.index()];
-            let pos = inputs.iter().position(|&x| x == v).unwrap_or_else(|| {
-                inputs.push(v);
-                inputs.len() - 1
-            });
-            operands.push(Operand::Arg(pos));
+    let groups = group(graph, &placements, registry, req.outputs);
+    let mut member_of: Vec<Option<usize>> = vec![None; graph.len()];
+    for (k, g) in groups.iter().enumerate() {
+        for &m in &g.members {
+            member_of[m.index()] = Some(k);
         }
+    }
+    let is_output = |id: NodeId| req.outputs.iter().any(|&o| value_of[o.index()] == id);
+    let mut kernels = Vec::new();
+    for (k, g) in groups.iter().enumerate() {
+        let mut inputs: Vec<NodeId> = Vec::new();
+        let mut nodes: Vec<KernelNode> = Vec::new();
+        let mut local: HashMap<NodeId, usize> = HashMap::new();
+        let mut order: Vec<NodeId> = g.constants.iter().chain(&g.members).copied().collect();
+        order.sort();
+        for &id in &order {
+            let node = graph.node(id);
+            let mut operands = Vec::with_capacity(node.inputs().len());
+            for &i in node.inputs() {
+                let v = value_of[i.index()];
+                let operand = match local.get(&v) {
+                    Some(&j) => Operand::Node(j),
+                    None => {
+                        let pos = inputs.iter().position(|&x| x == v).unwrap_or_else(|| {
+                            inputs.push(v);
+                            inputs.len() - 1
+                        });
+                        Operand::Arg(pos)
+                    }
+                };
+                operands.push(operand);
+            }
+            local.insert(id, nodes.len());
+            nodes.push(KernelNode { op: node.op().clone(), operands, ty: node.ty().clone() });
+        }
+        // Members read by another kernel, or returned, are written out.
+        let written: Vec<NodeId> = g
+            .members
+            .iter()
+            .copied()
+            .filter(|&m| is_output(m) || graph.users(m).iter().any(|u| member_of[u.index()] != Some(k)))
+            .collect();
         let spec = KernelSpec {
             inputs: inputs.iter().map(|&i| graph.node(i).ty().clone()).collect(),
-            nodes: vec![KernelNode { op: node.op().clone(), operands, ty: node.ty().clone() }],
-            outputs: vec![0],
+            outputs: written.iter().map(|w| local[w]).collect(),
+            nodes,
         };
         let ins: Vec<ValueInfo> = inputs.iter().map(|&i| info(i)).collect();
-        let outs = vec![info(p.node)];
+        let outs: Vec<ValueInfo> = written.iter().map(|&w| info(w)).collect();
         let bytes_read = ins.iter().map(ValueInfo::bytes).sum();
         let bytes_written = outs.iter().map(ValueInfo::bytes).sum::<u64>();
+        let reason = placements[g.members[0].index()].reason.clone();
         kernels.push(PlannedKernel {
             id: kernels.len(),
-            backend: backend.clone(),
-            nodes: vec![p.node],
+            backend: g.backend.clone(),
+            nodes: order,
             inputs: ins,
             outputs: outs,
             bytes_read,
             bytes_written,
             est_us: (bytes_read + bytes_written) as f64 / 10_000.0,
             frees_after: Vec::new(),
-            reason: p.reason.clone(),
+            reason,
             spec,
         });
     }

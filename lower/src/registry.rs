@@ -6,6 +6,7 @@ use std::sync::Arc;
 use switchyard_ir::{DeviceKind, OP_SET_VERSION};
 
 use crate::backend::Backend;
+use crate::cranelift::CraneliftBackend;
 use crate::error::{LowerError, LowerErrorKind};
 use crate::reference::ReferenceBackend;
 
@@ -31,10 +32,11 @@ impl Registry {
         Registry::default()
     }
 
-    /// The built-in backends: `cpu.reference`.
+    /// The built-in backends: `cpu.cranelift` (priority 10) and `cpu.reference` (0).
     pub fn with_builtins() -> Registry {
         let mut r = Registry::new();
         // Built-ins are built against this op set and have distinct names: this cannot fail.
+        let _ = r.register(Arc::new(CraneliftBackend));
         let _ = r.register(Arc::new(ReferenceBackend));
         r
     }
@@ -155,13 +157,19 @@ mod tests {
         }
     }
 
+    fn reference_only() -> Registry {
+        let mut r = Registry::new();
+        r.register(Arc::new(ReferenceBackend)).unwrap();
+        r
+    }
+
     fn toy(name: &'static str, kind: DeviceKind, priority: i32) -> Arc<Toy> {
         Arc::new(Toy { name, kind, version: OP_SET_VERSION, priority })
     }
 
     #[test]
     fn an_incompatible_op_set_is_refused_naming_both_versions() {
-        let mut r = Registry::with_builtins();
+        let mut r = reference_only();
         let old = Arc::new(Toy {
             name: "cpu.old",
             kind: DeviceKind::Cpu,
@@ -180,7 +188,7 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_overrides_need_a_registered_backend() {
-        let mut r = Registry::with_builtins();
+        let mut r = reference_only();
         assert_eq!(
             r.register(toy("cpu.reference", DeviceKind::Cpu, 1)).unwrap_err().kind(),
             LowerErrorKind::Registry
@@ -213,14 +221,14 @@ mod tests {
     #[test]
     fn priority_and_overrides_decide_placement_and_the_plan_says_why() {
         let (g, outs) = exp_graph();
-        let mut r = Registry::with_builtins();
+        let mut r = reference_only();
         r.register(toy("cpu.toy", DeviceKind::Cpu, 10)).unwrap();
         let p = plan(&r, &g, &outs, Device::CPU).unwrap();
         assert_eq!(p.kernels[0].backend, "cpu.toy");
         assert_eq!(p.kernels[1].backend, "cpu.reference");
         assert!(p.kernels[1].reason.contains("not implemented by this toy"), "{}", p.kernels[1].reason);
 
-        let mut r = Registry::with_builtins();
+        let mut r = reference_only();
         r.register(toy("cpu.toy", DeviceKind::Cpu, -10)).unwrap();
         assert_eq!(plan(&r, &g, &outs, Device::CPU).unwrap().kernels[0].backend, "cpu.reference");
         r.override_op("exp", "cpu.toy").unwrap();
@@ -232,7 +240,7 @@ mod tests {
     #[test]
     fn a_node_no_backend_of_the_device_supports_lists_every_reason() {
         let (g, outs) = exp_graph();
-        let mut r = Registry::with_builtins();
+        let mut r = reference_only();
         r.register(toy("gpu.toy", DeviceKind::Gpu, 1)).unwrap();
         let e = plan(&r, &g, &outs, Device::gpu(0)).unwrap_err();
         assert_eq!(e.kind(), LowerErrorKind::NoBackend);
@@ -248,7 +256,7 @@ mod tests {
         let on_gpu = g.add(Op::ToDevice(Device::gpu(0)), &[x]).unwrap();
         let e = g.add(Op::Unary(UnaryOp::Exp), &[on_gpu]).unwrap();
         let mixed = g.add(Op::Binary(switchyard_ir::BinaryOp::Add), &[e, x]).unwrap();
-        let mut r = Registry::with_builtins();
+        let mut r = reference_only();
         r.register(toy("gpu.toy", DeviceKind::Gpu, 1)).unwrap();
         let err = plan(&r, &g, &[mixed], Device::CPU).unwrap_err();
         assert_eq!(err.kind(), LowerErrorKind::DeviceBoundary);

@@ -1,0 +1,155 @@
+//! Inline vector math: polynomial approximations with range reduction, emitted as Cranelift
+//! IR for scalar or vector float types. Each function states its domain handling.
+
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Type, Value};
+use cranelift_frontend::FunctionBuilder;
+
+/// Emits constants and lane-wise ops for one float type (scalar or vector).
+pub struct Emitter<'a, 'b> {
+    /// The function being built.
+    pub b: &'a mut FunctionBuilder<'b>,
+    /// The float type of the values (`F32`, `F32X4`, `F64`, `F64X2`).
+    pub ty: Type,
+}
+
+impl Emitter<'_, '_> {
+    fn lane(&self) -> Type {
+        self.ty.lane_type()
+    }
+
+    fn int_ty(&self) -> Type {
+        let lane = if self.lane() == types::F32 { types::I32 } else { types::I64 };
+        if self.ty.is_vector() {
+            lane.by(self.ty.lane_count()).unwrap_or(lane)
+        } else {
+            lane
+        }
+    }
+
+    /// A float constant of the emitter's type.
+    pub fn c(&mut self, v: f64) -> Value {
+        let s = if self.lane() == types::F32 {
+            self.b.ins().f32const(v as f32)
+        } else {
+            self.b.ins().f64const(v)
+        };
+        if self.ty.is_vector() {
+            self.b.ins().splat(self.ty, s)
+        } else {
+            s
+        }
+    }
+
+    fn ic(&mut self, v: i64) -> Value {
+        let lane = if self.lane() == types::F32 { types::I32 } else { types::I64 };
+        let s = self.b.ins().iconst(lane, v);
+        if self.ty.is_vector() {
+            let ity = self.int_ty();
+            self.b.ins().splat(ity, s)
+        } else {
+            s
+        }
+    }
+
+    /// `cond ? a : b` lane-wise, where `cond` comes from `fcmp` on this type.
+    pub fn select(&mut self, cond: Value, a: Value, b: Value) -> Value {
+        if self.ty.is_vector() {
+            let mask = self.b.ins().bitcast(self.ty, MemFlagsData::new(), cond);
+            self.b.ins().bitselect(mask, a, b)
+        } else {
+            self.b.ins().select(cond, a, b)
+        }
+    }
+
+    /// Horner evaluation of `coeffs[0] + x*(coeffs[1] + x*(...))`.
+    fn poly(&mut self, x: Value, coeffs: &[f64]) -> Value {
+        let mut acc = self.c(coeffs[coeffs.len() - 1]);
+        for &k in coeffs[..coeffs.len() - 1].iter().rev() {
+            let t = self.b.ins().fmul(acc, x);
+            let kc = self.c(k);
+            acc = self.b.ins().fadd(t, kc);
+        }
+        acc
+    }
+
+    /// `2^n` for an integral float `n` in the normal exponent range, built from its bits.
+    /// Adding `1.5 * 2^mantissa_bits` puts `n` in the low mantissa bits (no float-to-int
+    /// conversion, which x86 lacks for `i64x2`); adding the bias and shifting into the
+    /// exponent field discards everything else.
+    fn pow2i(&mut self, n: Value) -> Value {
+        let (magic, bias, shift) = if self.lane() == types::F32 {
+            (12_582_912.0, 127, 23)
+        } else {
+            (6_755_399_441_055_744.0, 1023, 52)
+        };
+        let ity = self.int_ty();
+        let m = self.c(magic);
+        let t = self.b.ins().fadd(n, m);
+        let bits = self.b.ins().bitcast(ity, MemFlagsData::new(), t);
+        let biasc = self.ic(bias);
+        let e = self.b.ins().iadd(bits, biasc);
+        let e = self.b.ins().ishl_imm_s(e, shift);
+        self.b.ins().bitcast(self.ty, MemFlagsData::new(), e)
+    }
+
+    /// `e^x`. Range reduction `x = n ln2 + r`, `|r| <= ln2/2`, a minimax-quality Taylor
+    /// polynomial for `e^r`, and `2^n` applied in two halves so results that are subnormal or
+    /// near overflow are exact in the exponent. NaN gives NaN, `+inf` gives `+inf`, `-inf` 0.
+    pub fn exp(&mut self, x: Value) -> Value {
+        let f32_lane = self.lane() == types::F32;
+        // Beyond these, e^x overflows to inf or underflows to 0 in the type.
+        let (hi, lo) =
+            if f32_lane { (88.722_84, -103.972_08) } else { (709.782_712_893_384, -745.133_219_101_941_1) };
+        let hic = self.c(hi);
+        let loc = self.c(lo);
+        // Clamp with compares + selects; NaN fails both compares and passes through.
+        let over = self.b.ins().fcmp(FloatCC::GreaterThan, x, hic);
+        let under = self.b.ins().fcmp(FloatCC::LessThan, x, loc);
+        let xc = self.select(over, hic, x);
+        let xc = self.select(under, loc, xc);
+        let log2e = self.c(std::f64::consts::LOG2_E);
+        let t = self.b.ins().fmul(xc, log2e);
+        let n = self.b.ins().nearest(t);
+        let (ln2_hi, ln2_lo) = if f32_lane {
+            (0.693_145_751_953_125, 1.428_606_765_330_187e-6)
+        } else {
+            (6.931_471_803_691_238e-1, 1.908_214_929_270_587_7e-10)
+        };
+        let c_hi = self.c(ln2_hi);
+        let c_lo = self.c(ln2_lo);
+        let nh = self.b.ins().fmul(n, c_hi);
+        let r = self.b.ins().fsub(xc, nh);
+        let nl = self.b.ins().fmul(n, c_lo);
+        let r = self.b.ins().fsub(r, nl);
+        let coeffs: Vec<f64> = if f32_lane {
+            vec![1.0, 1.0, 0.5, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0]
+        } else {
+            (0..14).map(|k| 1.0 / (1..=k).map(f64::from).product::<f64>()).collect()
+        };
+        let p = self.poly(r, &coeffs);
+        // 2^n = 2^(n1) * 2^(n - n1) with n1 = trunc(n / 2): both halves stay in range.
+        let half = self.c(0.5);
+        let nh2 = self.b.ins().fmul(n, half);
+        let n1 = self.b.ins().trunc(nh2);
+        let n2 = self.b.ins().fsub(n, n1);
+        let s1 = self.pow2i(n1);
+        let s2 = self.pow2i(n2);
+        let y = self.b.ins().fmul(p, s1);
+        let y = self.b.ins().fmul(y, s2);
+        let inf = self.c(f64::INFINITY);
+        let zero = self.c(0.0);
+        let y = self.select(over, inf, y);
+        self.select(under, zero, y)
+    }
+
+    /// IEEE maximum with NaN propagation (either NaN gives NaN).
+    pub fn maximum(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().fmax(a, b)
+    }
+
+    /// IEEE minimum with NaN propagation.
+    pub fn minimum(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().fmin(a, b)
+    }
+}

@@ -1,0 +1,153 @@
+//! `cpu.cranelift`: fused, vectorized, parallel CPU kernels generated at run time.
+//!
+//! Connected elementwise nodes become one loop ([`codegen`]) over a collapsed iteration space
+//! ([`layout`]), run in chunks over rayon ([`jit`]). Transcendental functions are inline
+//! polynomials ([`math`]), never calls to libm.
+//!
+//! Today it covers float (`f32`, `f64`) arithmetic, `exp`, rounding, `maximum`/`minimum`,
+//! `clip` and constants; everything else is declared unsupported with a reason and runs on
+//! `cpu.reference`.
+
+mod codegen;
+mod jit;
+mod layout;
+mod math;
+
+use std::sync::{Arc, OnceLock};
+
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module};
+use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, UnaryOp, OP_SET_VERSION};
+
+use self::codegen::{build, kernel_dtype, signature, Layout};
+use self::jit::{jit_error, JitKernel, KernelFn};
+use self::layout::iter_space;
+use crate::backend::{Backend, NodeQuery, Support, Tolerance};
+use crate::error::LowerError;
+use crate::kernel::{CompiledKernel, KernelSpec};
+
+/// The Cranelift JIT backend.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CraneliftBackend;
+
+/// The host ISA with speed optimizations, built once.
+fn isa() -> Result<OwnedTargetIsa, LowerError> {
+    static ISA: OnceLock<Result<OwnedTargetIsa, String>> = OnceLock::new();
+    ISA.get_or_init(|| {
+        let mut flags = settings::builder();
+        flags.set("opt_level", "speed").map_err(|e| e.to_string())?;
+        let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
+        builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(|e| jit_error("no native target", e))
+}
+
+fn supported_unary(u: UnaryOp) -> bool {
+    use UnaryOp::*;
+    matches!(u, Neg | Abs | Sqrt | Square | Reciprocal | Floor | Ceil | Round | Exp)
+}
+
+fn supported_binary(b: BinaryOp) -> bool {
+    use BinaryOp::*;
+    matches!(b, Add | Sub | Mul | Div | Maximum | Minimum)
+}
+
+impl Backend for CraneliftBackend {
+    fn name(&self) -> &str {
+        "cpu.cranelift"
+    }
+
+    fn version(&self) -> &str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    fn op_set_version(&self) -> OpSetVersion {
+        OP_SET_VERSION
+    }
+
+    fn device_kind(&self) -> DeviceKind {
+        DeviceKind::Cpu
+    }
+
+    fn priority(&self) -> i32 {
+        10
+    }
+
+    fn supports(&self, node: &NodeQuery<'_>) -> Support {
+        let op_ok = match node.op {
+            Op::Full { .. } | Op::Clip => true,
+            Op::Unary(u) => supported_unary(*u),
+            Op::Binary(b) => supported_binary(*b),
+            _ => false,
+        };
+        if !op_ok {
+            return Support::no(format!("{} is not generated yet (runs on cpu.reference)", node.op.name()));
+        }
+        let d = node.output.dtype;
+        if !d.is_float() {
+            return Support::no(format!("{d}: only f32 and f64 kernels are generated yet"));
+        }
+        if node.input_dtypes().any(|i| i != d) {
+            return Support::no("operands of mixed float widths need an explicit cast first");
+        }
+        Support::Yes
+    }
+
+    fn precision(&self, op: &Op, _dtype: DType) -> Tolerance {
+        match op {
+            Op::Unary(UnaryOp::Exp) => Tolerance::ulps(2),
+            _ => Tolerance::EXACT,
+        }
+    }
+
+    fn compile(&self, spec: &KernelSpec) -> Result<Arc<dyn CompiledKernel>, LowerError> {
+        kernel_dtype(spec)?;
+        let out = spec
+            .outputs
+            .first()
+            .map(|&o| spec.nodes[o].ty.shape.clone())
+            .ok_or_else(|| jit_error("kernel", "no outputs"))?;
+        if let Some(bad) = spec.inputs.iter().find(|t| !t.shape.broadcasts_to(&out)) {
+            return Err(jit_error("kernel", format!("input {bad} does not broadcast to {out}")));
+        }
+        let shapes: Vec<_> = spec.inputs.iter().map(|t| t.shape.clone()).collect();
+        let space = iter_space(&out, &shapes);
+        let layout = Layout { inner_strides: space.inner_strides.clone() };
+        let consts: Vec<f64> = spec
+            .nodes
+            .iter()
+            .filter_map(|n| match n.op {
+                Op::Full { value, .. } => Some(value.to_f64()),
+                _ => None,
+            })
+            .collect();
+
+        let isa = isa()?;
+        let func = build(spec, &layout, isa.frontend_config())?;
+        let ir = func.display().to_string();
+        let mut module =
+            JITModule::new(JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names()));
+        let id = module
+            .declare_function("kernel", Linkage::Local, &signature(isa.default_call_conv()))
+            .map_err(|e| jit_error("declare", e))?;
+        let mut ctx = module.make_context();
+        ctx.func = func;
+        module.define_function(id, &mut ctx).map_err(|e| jit_error("compile", e))?;
+        module.finalize_definitions().map_err(|e| jit_error("finalize", e))?;
+        let code = module.get_finalized_function(id);
+        // SAFETY: `code` is the finalized entry of the function just defined with
+        // `signature(...)`: four i64 parameters, no results, the platform's default calling
+        // convention, which is what `KernelFn` spells as `extern "C"`.
+        let func: KernelFn = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
+        Ok(Arc::new(JitKernel::new(module, func, spec.clone(), space, consts, ir)))
+    }
+
+    fn max_fused_nodes(&self) -> usize {
+        64
+    }
+}
+#[cfg(test)]
+mod tests;

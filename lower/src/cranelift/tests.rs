@@ -1,0 +1,295 @@
+//! `cpu.cranelift` against `cpu.reference`: every claimed op and dtype on random and special
+//! values, broadcasting, fused chains, empty arrays; each within the declared precision.
+
+use switchyard_ir::{catalog, infer, BinaryOp, DType, Op, Scalar, Shape, TensorType, UnaryOp};
+
+use super::CraneliftBackend;
+use crate::backend::{Backend, NodeQuery, Tolerance};
+use crate::kernel::{KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
+use crate::reference::ReferenceBackend;
+
+/// Values that break naive code: signed zeros, infinities, NaN, subnormals, huge, tiny.
+fn specials() -> Vec<f64> {
+    vec![
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -2.5,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        1e-310,
+        -1e-310,
+        1e-40,
+        1e38,
+        -1e38,
+        1e300,
+        88.7,
+        -103.9,
+        709.7,
+        -745.0,
+        3.0e-39,
+    ]
+}
+
+fn randoms(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let u = (s >> 11) as f64 / (1u64 << 53) as f64;
+            (u - 0.5) * 40.0
+        })
+        .collect()
+}
+
+fn bytes(dtype: DType, values: &[f64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * dtype.size_bytes());
+    for &v in values {
+        match dtype {
+            DType::F32 => out.extend_from_slice(&(v as f32).to_le_bytes()),
+            _ => out.extend_from_slice(&v.to_le_bytes()),
+        }
+    }
+    out
+}
+
+fn floats(dtype: DType, b: &[u8]) -> Vec<f64> {
+    match dtype {
+        DType::F32 => {
+            b.chunks_exact(4).map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
+        }
+        _ => b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
+    }
+}
+
+/// Distance in units in the last place of `dtype` (0 for equal values, including -0 == +0).
+fn ulps(dtype: DType, a: f64, b: f64) -> u64 {
+    if a == b || (a.is_nan() && b.is_nan()) {
+        return 0;
+    }
+    if a.is_nan() || b.is_nan() || a.is_infinite() || b.is_infinite() {
+        return u64::MAX;
+    }
+    let key = |x: f64| -> i64 {
+        match dtype {
+            DType::F32 => {
+                let i = (x as f32).to_bits() as i32;
+                i64::from(if i < 0 { i32::MIN - i } else { i })
+            }
+            _ => {
+                let i = x.to_bits() as i64;
+                if i < 0 {
+                    i64::MIN - i
+                } else {
+                    i
+                }
+            }
+        }
+    };
+    key(a).abs_diff(key(b))
+}
+
+/// Runs `spec` on both backends and checks every output within `tol` ulps.
+fn check(spec: &KernelSpec, inputs: &[Vec<f64>], tol: Tolerance, what: &str) {
+    check_scaled(spec, inputs, tol, None, what)
+}
+
+/// Like [`check`]; with `scale`, an element also passes when it is within 8 epsilons of
+/// `scale[k]` (the magnitude of the terms that make it up: cancellation makes relative error
+/// against the result itself meaningless).
+fn check_scaled(spec: &KernelSpec, inputs: &[Vec<f64>], tol: Tolerance, scale: Option<&[f64]>, what: &str) {
+    let dtype = spec.nodes[spec.outputs[0]].ty.dtype;
+    let in_bytes: Vec<Vec<u8>> = spec.inputs.iter().zip(inputs).map(|(t, v)| bytes(t.dtype, v)).collect();
+    let views: Vec<TensorView<'_>> = spec
+        .inputs
+        .iter()
+        .zip(&in_bytes)
+        .map(|(t, b)| TensorView { dtype: t.dtype, shape: &t.shape, data: b })
+        .collect();
+    let run = |backend: &dyn Backend| -> Vec<Vec<f64>> {
+        let kernel = backend.compile(spec).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let tys: Vec<&TensorType> = spec.output_types().collect();
+        let mut bufs: Vec<Vec<u8>> =
+            tys.iter().map(|t| vec![0u8; t.shape.numel() * t.dtype.size_bytes()]).collect();
+        let mut outs: Vec<TensorViewMut<'_>> = tys
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|(t, b)| TensorViewMut { dtype: t.dtype, shape: &t.shape, data: b })
+            .collect();
+        kernel.run(&views, &mut outs).unwrap_or_else(|e| panic!("{what}: {e}"));
+        drop(outs);
+        bufs.iter().zip(&tys).map(|(b, t)| floats(t.dtype, b)).collect()
+    };
+    let want = run(&ReferenceBackend);
+    let got = run(&CraneliftBackend);
+    for (w, g) in want.iter().zip(&got) {
+        for (k, (&a, &b)) in w.iter().zip(g).enumerate() {
+            let d = ulps(dtype, a, b);
+            let eps = if dtype == DType::F32 { f64::from(f32::EPSILON) } else { f64::EPSILON };
+            let scaled_ok = scale.is_some_and(|s| (a - b).abs() <= 8.0 * eps * s[k % s.len()]);
+            assert!(
+                d <= u64::from(tol.ulps) || scaled_ok,
+                "{what}: element {k}: reference {a:e}, cranelift {b:e} ({d} ulp)"
+            );
+        }
+    }
+}
+
+fn ty(dtype: DType, dims: &[usize]) -> TensorType {
+    TensorType { dtype, shape: Shape::new(dims).unwrap_or_default() }
+}
+
+fn node(op: Op, operands: Vec<Operand>, inputs: &[&TensorType]) -> KernelNode {
+    let out = infer(&op, inputs).unwrap_or_else(|e| panic!("{e}"));
+    KernelNode { op, operands, ty: out }
+}
+
+#[test]
+fn every_claimed_elementwise_op_matches_the_reference() {
+    let n = specials().len() + 203; // odd length: vector body and scalar tail both run
+    for dtype in [DType::F32, DType::F64] {
+        for op in catalog() {
+            let arity = match &op {
+                Op::Unary(_) => 1,
+                Op::Binary(_) => 2,
+                Op::Clip => 3,
+                _ => continue,
+            };
+            let t = ty(dtype, &[n]);
+            let ins: Vec<TensorType> = vec![t.clone(); arity];
+            let refs: Vec<&TensorType> = ins.iter().collect();
+            let Ok(out) = infer(&op, &refs) else { continue };
+            let query = NodeQuery { op: &op, inputs: &ins, output: &out };
+            if !CraneliftBackend.supports(&query).is_yes() {
+                continue;
+            }
+            let mut values: Vec<Vec<f64>> = Vec::new();
+            for a in 0..arity {
+                let mut v = specials();
+                if a > 0 {
+                    v.rotate_left(a * 3);
+                }
+                v.extend(randoms(n - v.len(), a as u64 + 1));
+                values.push(v);
+            }
+            let spec = KernelSpec {
+                inputs: ins.clone(),
+                nodes: vec![KernelNode {
+                    op: op.clone(),
+                    operands: (0..arity).map(Operand::Arg).collect(),
+                    ty: out,
+                }],
+                outputs: vec![0],
+            };
+            check(&spec, &values, CraneliftBackend.precision(&op, dtype), &format!("{op} on {dtype}"));
+        }
+    }
+}
+
+#[test]
+fn exp_is_within_its_declared_ulps_over_the_whole_range() {
+    for (dtype, lo, hi) in [(DType::F32, -110.0, 90.0), (DType::F64, -750.0, 712.0)] {
+        let n = 200_001;
+        let xs: Vec<f64> = (0..n).map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64).collect();
+        let t = ty(dtype, &[n]);
+        let spec = KernelSpec {
+            inputs: vec![t.clone()],
+            nodes: vec![node(Op::Unary(UnaryOp::Exp), vec![Operand::Arg(0)], &[&t])],
+            outputs: vec![0],
+        };
+        check(&spec, &[xs], Tolerance::ulps(2), &format!("exp sweep {dtype}"));
+    }
+}
+
+#[test]
+fn fused_chains_with_broadcasting_match() {
+    // out = exp(x*2 + 1) * y - x, with y broadcast along rows, and x*2 written out too.
+    for dtype in [DType::F32, DType::F64] {
+        let x = ty(dtype, &[37, 19]);
+        let y = ty(dtype, &[19]);
+        let c = |v: f64| ty(dtype, &[]).clone_with(Scalar::F64(v).cast(dtype));
+        let two = c(2.0);
+        let one = c(1.0);
+        let full = |t: &(TensorType, Scalar)| KernelNode {
+            op: Op::Full { value: t.1, shape: Shape::scalar() },
+            operands: vec![],
+            ty: t.0.clone(),
+        };
+        let nodes = vec![
+            full(&two),
+            node(Op::Binary(BinaryOp::Mul), vec![Operand::Arg(0), Operand::Node(0)], &[&x, &two.0]),
+            full(&one),
+            node(Op::Binary(BinaryOp::Add), vec![Operand::Node(1), Operand::Node(2)], &[&x, &one.0]),
+            node(Op::Unary(UnaryOp::Exp), vec![Operand::Node(3)], &[&x]),
+            node(Op::Binary(BinaryOp::Mul), vec![Operand::Node(4), Operand::Arg(1)], &[&x, &y]),
+            node(Op::Binary(BinaryOp::Sub), vec![Operand::Node(5), Operand::Arg(0)], &[&x, &x]),
+        ];
+        let spec = KernelSpec { inputs: vec![x.clone(), y.clone()], nodes, outputs: vec![6, 1] };
+        let xs: Vec<f64> = randoms(37 * 19, 9).iter().map(|v| v / 8.0).collect();
+        let ys = randoms(19, 4);
+        let scale: Vec<f64> = xs
+            .iter()
+            .enumerate()
+            .map(|(k, &x)| ((2.0 * x + 1.0).exp() * ys[k % 19]).abs() + x.abs())
+            .collect();
+        check_scaled(&spec, &[xs, ys], Tolerance::ulps(2), Some(&scale), &format!("fused chain {dtype}"));
+    }
+}
+
+#[test]
+fn outer_products_scalars_and_empty_arrays() {
+    let d = DType::F32;
+    for (a, b) in
+        [(vec![64, 1], vec![1, 48]), (vec![], vec![5]), (vec![3, 1, 4], vec![2, 1]), (vec![0, 3], vec![3])]
+    {
+        let (ta, tb) = (ty(d, &a), ty(d, &b));
+        let spec = KernelSpec {
+            inputs: vec![ta.clone(), tb.clone()],
+            nodes: vec![node(Op::Binary(BinaryOp::Mul), vec![Operand::Arg(0), Operand::Arg(1)], &[&ta, &tb])],
+            outputs: vec![0],
+        };
+        let va = randoms(ta.shape.numel(), 1);
+        let vb = randoms(tb.shape.numel(), 2);
+        check(&spec, &[va, vb], Tolerance::EXACT, &format!("{a:?} * {b:?}"));
+    }
+}
+
+#[test]
+fn bad_arguments_are_errors() {
+    let t = ty(DType::F32, &[4]);
+    let spec = KernelSpec {
+        inputs: vec![t.clone()],
+        nodes: vec![node(Op::Unary(UnaryOp::Neg), vec![Operand::Arg(0)], &[&t])],
+        outputs: vec![0],
+    };
+    let k = CraneliftBackend.compile(&spec).unwrap();
+    let short = [0u8; 8];
+    let mut out = [0u8; 16];
+    let shape = Shape::vector(4);
+    let r = k.run(
+        &[TensorView { dtype: DType::F32, shape: &shape, data: &short }],
+        &mut [TensorViewMut { dtype: DType::F32, shape: &shape, data: &mut out }],
+    );
+    assert!(r.is_err());
+    assert!(k.code().is_some_and(|c| c.contains("f32x4")), "{:?}", k.code());
+    // Integer kernels are refused with a reason, not miscompiled.
+    let i = ty(DType::I32, &[4]);
+    let op = Op::Unary(UnaryOp::Neg);
+    let s = CraneliftBackend.supports(&NodeQuery { op: &op, inputs: std::slice::from_ref(&i), output: &i });
+    assert!(!s.is_yes());
+}
+
+trait CloneWith {
+    fn clone_with(&self, v: Scalar) -> (TensorType, Scalar);
+}
+
+impl CloneWith for TensorType {
+    fn clone_with(&self, v: Scalar) -> (TensorType, Scalar) {
+        (self.clone(), v)
+    }
+}

@@ -1,0 +1,112 @@
+//! Fusion: connected elementwise nodes placed on one fusing backend become one kernel.
+//!
+//! Rules (each keeps the kernel order a valid schedule):
+//! - A node joins the group of one of its operands when both are elementwise, on the same
+//!   backend, produce the same shape, and the group is below the backend's size limit.
+//! - Every operand from outside the group must have a smaller id than the group's first node,
+//!   so it is computed before the group runs and cannot depend on it (no cycles).
+//! - A `full` constant used by a group is copied into it (no memory traffic); it is
+//!   materialized as its own kernel only if something else needs it as a value.
+//! - A member whose value is used outside its group, or is an output, is written out once.
+//!
+//! Kernels run in order of their first node, which is a topological order under these rules.
+
+use std::collections::HashSet;
+
+use switchyard_ir::{Category, Graph, NodeId, Op};
+
+use crate::placement::Placement;
+use crate::registry::Registry;
+
+/// The nodes of one kernel: `members` compute values, `constants` are inlined `full` nodes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Group {
+    /// The backend.
+    pub backend: String,
+    /// Computing nodes, in id order.
+    pub members: Vec<NodeId>,
+    /// Inlined constants, in id order.
+    pub constants: Vec<NodeId>,
+}
+
+fn is_constant(graph: &Graph, id: NodeId) -> bool {
+    matches!(graph.node(id).op(), Op::Full { .. })
+}
+
+/// Groups the placed nodes of `graph` into kernels, in execution order.
+pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outputs: &[NodeId]) -> Vec<Group> {
+    let n = graph.len();
+    let backend_of = |id: NodeId| placements[id.index()].backend.as_deref();
+    let limit = |name: &str| registry.get(name).map_or(1, |b| b.max_fused_nodes().max(1));
+    let fusible = |id: NodeId| {
+        let node = graph.node(id);
+        node.op().info().category == Category::Elementwise && backend_of(id).is_some_and(|b| limit(b) > 1)
+    };
+
+    let mut group_of: Vec<Option<usize>> = vec![None; n];
+    let mut groups: Vec<Group> = Vec::new();
+    for (id, node) in graph.nodes() {
+        let Some(backend) = backend_of(id) else { continue };
+        if is_constant(graph, id)
+            && graph.users(id).iter().all(|&u| fusible(u) && backend_of(u) == Some(backend))
+        {
+            // Only inlined into its users' groups (added below).
+            continue;
+        }
+        let mut joined = None;
+        if fusible(id) {
+            for &op in node.inputs() {
+                let Some(g) = group_of[op.index()] else { continue };
+                let grp = &groups[g];
+                let first = grp.members[0];
+                let ok = grp.backend == backend
+                    && grp.members.len() < limit(backend)
+                    && fusible(op)
+                    && graph.node(op).shape() == node.shape()
+                    && node.inputs().iter().all(|&i| {
+                        group_of[i.index()] == Some(g)
+                            || i < first
+                            || (is_constant(graph, i) && backend_of(i) == Some(backend))
+                    });
+                if ok {
+                    joined = Some(g);
+                    break;
+                }
+            }
+        }
+        let g = match joined {
+            Some(g) => g,
+            None => {
+                groups.push(Group { backend: backend.to_string(), ..Group::default() });
+                groups.len() - 1
+            }
+        };
+        groups[g].members.push(id);
+        group_of[id.index()] = Some(g);
+    }
+    // Inline the constants each group reads.
+    for grp in &mut groups {
+        if grp.members.iter().all(|&m| !fusible(m)) {
+            continue;
+        }
+        let mut consts: HashSet<NodeId> = HashSet::new();
+        for &m in &grp.members {
+            for &i in graph.node(m).inputs() {
+                if is_constant(graph, i) && backend_of(i) == Some(grp.backend.as_str()) {
+                    consts.insert(i);
+                }
+            }
+        }
+        grp.constants = consts.into_iter().collect();
+        grp.constants.sort();
+    }
+    // A constant that was skipped above but is an output still needs its own kernel.
+    for &o in outputs {
+        if let (None, Some(b)) = (group_of[o.index()], backend_of(o)) {
+            group_of[o.index()] = Some(groups.len());
+            groups.push(Group { backend: b.to_string(), members: vec![o], constants: Vec::new() });
+        }
+    }
+    groups.sort_by_key(|g| g.members[0]);
+    groups
+}
