@@ -42,6 +42,8 @@ pub use switchyard_runtime::{
     RuntimeErrorKind,
 };
 
+pub mod bench;
+
 /// The stages themselves, for code that needs more than the facade.
 pub mod stages {
     pub use switchyard_frontend as frontend;

@@ -11,17 +11,38 @@ unsafe impl bytemuck::Zeroable for Line {}
 // SAFETY: see above; `Line` is `Copy`, has no padding and no invalid bit patterns.
 unsafe impl bytemuck::Pod for Line {}
 
-/// A zero-initialised host buffer whose first byte is 64-byte aligned.
+/// Free large buffers (see [`crate::pool`]).
+static POOL: std::sync::Mutex<Vec<Vec<Line>>> = std::sync::Mutex::new(Vec::new());
+
+/// A host buffer whose first byte is 64-byte aligned.
 #[derive(Clone)]
 pub struct AlignedBuffer {
     lines: Vec<Line>,
     len: usize,
 }
 
+impl Drop for AlignedBuffer {
+    fn drop(&mut self) {
+        let lines = std::mem::take(&mut self.lines);
+        let bytes = lines.len() * 64;
+        crate::pool::give(&POOL, lines, bytes);
+    }
+}
+
 impl AlignedBuffer {
     /// A zeroed buffer of `len` bytes.
     pub fn zeroed(len: usize) -> AlignedBuffer {
         AlignedBuffer { lines: vec![Line([0; 64]); len.div_ceil(64)], len }
+    }
+
+    /// A buffer of `len` bytes for a kernel to fill: recycled from the pool when one of this
+    /// size is free (its bytes are whatever the last user left), else freshly zeroed. Every
+    /// kernel writes each element of its outputs, so the old contents never show.
+    pub fn for_output(len: usize) -> AlignedBuffer {
+        match crate::pool::take(&POOL, len.div_ceil(64)) {
+            Some(lines) => AlignedBuffer { lines, len },
+            None => AlignedBuffer::zeroed(len),
+        }
     }
 
     /// A buffer holding a copy of `bytes`.
@@ -67,6 +88,24 @@ impl std::fmt::Debug for AlignedBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_buffers_are_recycled_by_exact_size() {
+        let len = crate::pool::MIN_POOLED_BYTES * 3 + 5;
+        let mut a = AlignedBuffer::for_output(len);
+        a.as_bytes_mut()[0] = 7;
+        let addr = a.as_bytes().as_ptr() as usize;
+        drop(a);
+        // Other tests may race for the pool; retry a few sizes rather than assume.
+        let b = AlignedBuffer::for_output(len);
+        assert_eq!(b.len(), len);
+        assert_eq!(b.as_bytes().as_ptr() as usize % 64, 0);
+        if b.as_bytes().as_ptr() as usize == addr {
+            assert_eq!(b.as_bytes()[0], 7, "recycled, not re-zeroed");
+        }
+        let small = AlignedBuffer::for_output(100);
+        assert_eq!(small.as_bytes(), &[0u8; 100][..]);
+    }
 
     #[test]
     fn buffers_are_aligned_and_zeroed() {

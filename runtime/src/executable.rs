@@ -81,7 +81,7 @@ impl Executable {
             let mut bufs: Vec<AlignedBuffer> = k
                 .outputs
                 .iter()
-                .map(|v| AlignedBuffer::zeroed(v.shape.numel() * v.dtype.size_bytes()))
+                .map(|v| AlignedBuffer::for_output(v.shape.numel() * v.dtype.size_bytes()))
                 .collect();
             {
                 let mut outs: Vec<TensorViewMut<'_>> = k

@@ -16,6 +16,7 @@ mod buffer;
 mod error;
 mod executable;
 mod npy;
+mod pool;
 mod random;
 
 pub use array::{Array, HostElement};

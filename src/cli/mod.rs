@@ -94,6 +94,21 @@ pub enum Command {
     Devices,
     /// A guided tour: build a small model, show its plan, run it, time each stage.
     Demo,
+    /// Time the W1..W8 workloads against the memory roofline and eager ndarray.
+    Bench {
+        /// W1..W8, or all.
+        #[arg(long, default_value = "all")]
+        workload: String,
+        /// Threads (default: rayon's, i.e. RAYON_NUM_THREADS or the core count).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Timed runs per workload, after one warm-up (the median is reported).
+        #[arg(long, default_value_t = 7)]
+        runs: usize,
+        /// One JSON object per workload instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs a command, returning what to print on success or an error message.
@@ -116,6 +131,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Demo => demo::run(),
+        Command::Bench { workload, threads, runs, json } => bench(&workload, threads, runs, json),
     }
 }
 
@@ -230,6 +246,76 @@ fn plan(
         PlanFormat::Json => println!("{}", plan.to_json()),
     }
     Ok(())
+}
+
+fn bench(workload: &str, threads: Option<usize>, runs: usize, json: bool) -> Result<(), String> {
+    use switchyard::bench::{run, triad_gbps, WORKLOADS};
+    let ids: Vec<&str> = if workload.eq_ignore_ascii_case("all") {
+        WORKLOADS.to_vec()
+    } else {
+        let id = WORKLOADS
+            .iter()
+            .find(|w| w.eq_ignore_ascii_case(workload))
+            .ok_or_else(|| format!("unknown workload `{workload}`; expected W1..W8 or all"))?;
+        vec![*id]
+    };
+    if runs == 0 {
+        return Err("--runs must be at least 1".into());
+    }
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err("--threads must be at least 1".into());
+        }
+        builder = builder.num_threads(n);
+    }
+    let pool = builder.build().map_err(|e| format!("cannot start {threads:?} threads: {e}"))?;
+    pool.install(|| {
+        let triad = triad_gbps();
+        if !json {
+            println!(
+                "threads {}, triad {triad:.1} GB/s, median of {runs} runs after warm-up\n",
+                rayon::current_num_threads()
+            );
+            println!(
+                "{:<4} {:>10} {:>10} {:>8} {:>9} {:>8} {:>11} {:>12} {:>9}",
+                "",
+                "median ms",
+                "min ms",
+                "GB/s",
+                "floor ms",
+                "x floor",
+                "ndarray ms",
+                "first call",
+                "max diff"
+            );
+        }
+        for id in ids {
+            let r = run(id, runs, triad).map_err(|e| format!("{id}: {e}"))?;
+            if json {
+                println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+            } else {
+                let extra = match (id, r.gflops) {
+                    ("W7", _) => format!("  ({:.1} us per call)", r.median_ms * 1e3),
+                    (_, Some(g)) => format!("  ({g:.1} GFLOP/s)"),
+                    _ => String::new(),
+                };
+                println!(
+                    "{:<4} {:>10.3} {:>10.3} {:>8.1} {:>9.2} {:>8.1} {:>11.2} {:>10.1}ms {:>9.1e}{extra}",
+                    r.workload,
+                    r.median_ms,
+                    r.min_ms,
+                    r.gbps,
+                    r.floor_ms,
+                    r.median_ms / r.floor_ms,
+                    r.ndarray_ms,
+                    r.first_call_ms,
+                    r.max_rel_diff
+                );
+            }
+        }
+        Ok(())
+    })
 }
 
 fn devices() {

@@ -18,7 +18,7 @@ use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use switchyard_ir::{BinaryOp, DType, Op, UnaryOp};
 
-use super::math::Emitter;
+use super::math::{ConstPool, Emitter};
 use crate::error::{LowerError, LowerErrorKind};
 use crate::kernel::{KernelSpec, Operand};
 
@@ -57,12 +57,25 @@ pub fn signature(call_conv: CallConv) -> Signature {
     sig
 }
 
-/// Builds the function body for `spec`.
+/// Builds the function for `spec`: a dry run finds the float constants the body needs, the
+/// real run hoists them out of the loop.
 pub fn build(
     spec: &KernelSpec,
     layout: &Layout,
     config: TargetFrontendConfig,
 ) -> Result<Function, LowerError> {
+    let (_, wanted) = build_with(spec, layout, config, &[])?;
+    build_with(spec, layout, config, &wanted).map(|(f, _)| f)
+}
+
+/// One emission of the function, with `hoist` materialized before the loop; also returns
+/// the constants the body asked for that were not hoisted.
+fn build_with(
+    spec: &KernelSpec,
+    layout: &Layout,
+    config: TargetFrontendConfig,
+    hoist: &[f64],
+) -> Result<(Function, Vec<f64>), LowerError> {
     let call_conv = config.default_call_conv;
     let dtype = kernel_dtype(spec)?;
     let (lane, vec_ty, width) = match dtype {
@@ -118,6 +131,8 @@ pub fn build(
     };
     let consts_vec = splat(&mut b, &consts_scalar);
     let bcast_vec = splat(&mut b, &bcast_scalar);
+    let mut pool = ConstPool::default();
+    pool.fill(&mut b, hoist, lane, vec_ty);
     let zero = b.ins().iconst(types::I64, 0);
     b.ins().jump(vhead, &[zero.into()]);
 
@@ -130,7 +145,7 @@ pub fn build(
 
     b.switch_to_block(vbody);
     let off = b.ins().imul_imm_s(i, size);
-    emit_body(&mut b, spec, vec_ty, off, &in_ptr, &out_ptr, &consts_vec, &bcast_vec, layout, data)?;
+    emit_body(&mut b, spec, vec_ty, off, &in_ptr, &out_ptr, &consts_vec, &bcast_vec, layout, data, &pool)?;
     b.ins().jump(vhead, &[next.into()]);
 
     // Scalar tail: while i < n.
@@ -141,7 +156,19 @@ pub fn build(
 
     b.switch_to_block(sbody);
     let off = b.ins().imul_imm_s(j, size);
-    emit_body(&mut b, spec, lane, off, &in_ptr, &out_ptr, &consts_scalar, &bcast_scalar, layout, data)?;
+    emit_body(
+        &mut b,
+        spec,
+        lane,
+        off,
+        &in_ptr,
+        &out_ptr,
+        &consts_scalar,
+        &bcast_scalar,
+        layout,
+        data,
+        &pool,
+    )?;
     let j1 = b.ins().iadd_imm_s(j, 1);
     b.ins().jump(shead, &[j1.into()]);
 
@@ -149,7 +176,8 @@ pub fn build(
     b.ins().return_(&[]);
     b.seal_all_blocks();
     b.finalize(config);
-    Ok(func)
+    let requested = pool.requested();
+    Ok((func, requested))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -164,6 +192,7 @@ fn emit_body(
     bcast: &[Option<Value>],
     layout: &Layout,
     data: MemFlagsData,
+    pool: &ConstPool,
 ) -> Result<(), LowerError> {
     let mut args: Vec<Option<Value>> = vec![None; spec.inputs.len()];
     for (i, slot) in args.iter_mut().enumerate() {
@@ -184,7 +213,7 @@ fn emit_body(
             .ok_or_else(|| unsupported("kernel operand out of range"))
         };
         let ops: Vec<Value> = node.operands.iter().map(operand).collect::<Result<_, _>>()?;
-        let mut e = Emitter { b: &mut *b, ty };
+        let mut e = Emitter { b: &mut *b, ty, pool };
         let v = match &node.op {
             Op::Full { .. } => consts[idx].ok_or_else(|| unsupported("missing constant"))?,
             Op::Unary(u) => emit_unary(&mut e, *u, ops[0])?,

@@ -1,9 +1,42 @@
 //! Inline vector math: polynomial approximations with range reduction, emitted as Cranelift
 //! IR for scalar or vector float types. Each function states its domain handling.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::FunctionBuilder;
+
+/// Float constants materialized once, before the loop (Cranelift does not hoist them).
+/// A dry run of the body records which constants it asks for ([`ConstPool::requested`]);
+/// the real run finds them all here.
+#[derive(Default)]
+pub struct ConstPool {
+    map: HashMap<(u64, Type), Value>,
+    requested: RefCell<Vec<f64>>,
+}
+
+impl ConstPool {
+    /// Constants asked for that were not in the pool, in first-request order.
+    pub fn requested(&self) -> Vec<f64> {
+        self.requested.borrow().clone()
+    }
+
+    /// Materializes `values` as scalars of `lane` and splats of `vec_ty` at the builder's
+    /// current position.
+    pub fn fill(&mut self, b: &mut FunctionBuilder<'_>, values: &[f64], lane: Type, vec_ty: Type) {
+        for &v in values {
+            if self.map.contains_key(&(v.to_bits(), lane)) {
+                continue;
+            }
+            let s = if lane == types::F32 { b.ins().f32const(v as f32) } else { b.ins().f64const(v) };
+            let splat = b.ins().splat(vec_ty, s);
+            self.map.insert((v.to_bits(), lane), s);
+            self.map.insert((v.to_bits(), vec_ty), splat);
+        }
+    }
+}
 
 /// Emits constants and lane-wise ops for one float type (scalar or vector).
 pub struct Emitter<'a, 'b> {
@@ -11,6 +44,8 @@ pub struct Emitter<'a, 'b> {
     pub b: &'a mut FunctionBuilder<'b>,
     /// The float type of the values (`F32`, `F32X4`, `F64`, `F64X2`).
     pub ty: Type,
+    /// Hoisted constants.
+    pub pool: &'a ConstPool,
 }
 
 impl Emitter<'_, '_> {
@@ -27,8 +62,17 @@ impl Emitter<'_, '_> {
         }
     }
 
-    /// A float constant of the emitter's type.
+    /// A float constant of the emitter's type (hoisted when the pool has it).
     pub fn c(&mut self, v: f64) -> Value {
+        if let Some(&hoisted) = self.pool.map.get(&(v.to_bits(), self.ty)) {
+            return hoisted;
+        }
+        {
+            let mut req = self.pool.requested.borrow_mut();
+            if !req.iter().any(|r| r.to_bits() == v.to_bits()) {
+                req.push(v);
+            }
+        }
         let s = if self.lane() == types::F32 {
             self.b.ins().f32const(v as f32)
         } else {
