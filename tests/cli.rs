@@ -130,6 +130,15 @@ fn render_with_graphviz(dot: &str) {
 }
 
 #[test]
+fn plan_code_shows_the_generated_kernel() {
+    let o =
+        switchyard(&["plan", "exp(x*2+1)*y - x", "--input", "x=f32[100]", "--input", "y=f32[100]", "--code"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("; kernel 0 on cpu.cranelift") && text.contains("f32x4"), "{text}");
+}
+
+#[test]
 fn nonzero_without_size_fails_naming_the_alternative() {
     let err = fails(&["eval", "nonzero(x)", "--input", "x=f32[10]"]);
     assert!(err.contains("nonzero") && err.contains("size="), "{err}");

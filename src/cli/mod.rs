@@ -83,6 +83,9 @@ pub enum Command {
         /// Skip the optimizer (dead nodes are still dropped).
         #[arg(long)]
         no_opt: bool,
+        /// Also compile the kernels and print the code each backend generated.
+        #[arg(long)]
+        code: bool,
     },
     /// Print which backend supports which op on which dtype, from their declarations.
     SupportTable {
@@ -115,8 +118,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Eval { expr, inputs, device, out, seed } => eval(&expr, &inputs, &device, out, seed),
-        Command::Plan { expr, inputs, device, format, no_opt } => {
-            plan(&expr, &inputs, &device, format, no_opt)
+        Command::Plan { expr, inputs, device, format, no_opt, code } => {
+            plan(&expr, &inputs, &device, format, no_opt, code)
         }
         Command::SupportTable { format } => {
             let table = support_table(&Registry::with_builtins());
@@ -230,6 +233,7 @@ fn plan(
     device: &str,
     format: PlanFormat,
     no_opt: bool,
+    code: bool,
 ) -> Result<(), String> {
     let device = parse_device(device)?;
     let mut engine = Engine::global();
@@ -244,6 +248,14 @@ fn plan(
         PlanFormat::Text => println!("{plan}"),
         PlanFormat::Dot => print!("{}", plan.to_dot()),
         PlanFormat::Json => println!("{}", plan.to_json()),
+    }
+    if code {
+        let backends: Vec<String> = plan.kernels.iter().map(|k| k.backend.clone()).collect();
+        let exe = g.compile_plan(plan).map_err(|e| e.to_string())?;
+        for (i, (k, backend)) in exe.kernels().iter().zip(backends).enumerate() {
+            println!("\n; kernel {i} on {backend}");
+            println!("{}", k.code().unwrap_or_else(|| "; (interpreted: no generated code)".to_string()));
+        }
     }
     Ok(())
 }
