@@ -8,7 +8,7 @@ use switchyard_lower::{build_plan, Plan, PlanRequest};
 use switchyard_passes::optimize;
 use switchyard_runtime::Executable;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, GraphKey};
 use crate::error::Result;
 use crate::operand::Literal;
 use crate::tensor::Tensor;
@@ -228,10 +228,23 @@ impl Graph {
         Ok(Executable::compile(plan, self.engine().registry())?)
     }
 
-    /// Plans and compiles `outputs` on `device`: the result runs many times.
+    /// Plans and compiles `outputs` on `device`: the result runs many times. A graph with
+    /// the same structure, inputs, device and options compiled before by this engine is
+    /// returned from the engine's cache without optimizing, planning or compiling again.
     pub fn compile(&self, outputs: &[&Tensor], device: Device) -> Result<Executable> {
+        let ids = self.output_ids(outputs)?;
+        let key = {
+            let g = self.lock();
+            let signature = Graph::signature(&g, &ids);
+            GraphKey::of(&g, &ids, signature, device, self.engine().options())
+        };
+        if let Some(exe) = self.engine().cached_executable(&key) {
+            return Ok(exe);
+        }
         let plan = self.plan(outputs, device)?;
-        self.compile_plan(plan)
+        let exe = self.compile_plan(plan)?;
+        self.engine().remember_executable(key, &exe);
+        Ok(exe)
     }
 }
 

@@ -36,7 +36,7 @@ impl Registry {
     pub fn with_builtins() -> Registry {
         let mut r = Registry::new();
         // Built-ins are built against this op set and have distinct names: this cannot fail.
-        let _ = r.register(Arc::new(CraneliftBackend));
+        let _ = r.register(Arc::new(CraneliftBackend::new()));
         let _ = r.register(Arc::new(ReferenceBackend));
         r
     }

@@ -25,7 +25,7 @@ use switchyard_ir::{Graph, IrError, NodeId};
 pub use report::Report;
 
 /// What the optimizer may do.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Options {
     /// Fold subgraphs whose inputs are all constants.
     pub const_fold: bool,

@@ -1,7 +1,7 @@
 //! A compiled Cranelift kernel and the driver that runs it over the iteration space,
 //! splitting rows (or, for one long row, the inner axis) into chunks over rayon.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use cranelift_jit::JITModule;
 use rayon::prelude::*;
@@ -17,31 +17,59 @@ pub type KernelFn = unsafe extern "C" fn(*const *const u8, *const *mut u8, *cons
 /// overhead (about a microsecond) is noise.
 const CHUNK_ELEMS: usize = 1 << 16;
 
-/// A kernel compiled by `cpu.cranelift`.
-pub struct JitKernel {
-    /// Owns the code; only touched again to free it when the kernel is dropped.
+/// Machine code for one kernel structure, shared by every kernel of that structure (any
+/// sizes, any constant values). Freed when the last user drops it.
+pub struct JitCode {
+    /// Owns the code; only touched again to free it on drop.
     module: Mutex<Option<JITModule>>,
     func: KernelFn,
+    ir: String,
+}
+
+impl JitCode {
+    /// Wraps finalized code: `func` must be the finalized entry of a function in `module`
+    /// built by `codegen::build`.
+    pub(crate) fn new(module: JITModule, func: KernelFn, ir: String) -> JitCode {
+        JitCode { module: Mutex::new(Some(module)), func, ir }
+    }
+}
+
+impl Drop for JitCode {
+    fn drop(&mut self) {
+        let module = match self.module.get_mut() {
+            Ok(m) => m.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        if let Some(m) = module {
+            // SAFETY: the only pointer into this module's code is `self.func`, which dies with
+            // `self`; no call can be running because `drop` has exclusive access, and every
+            // `JitKernel` holding this code holds an `Arc` to it.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+impl std::fmt::Debug for JitCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JitCode({} bytes of IR text)", self.ir.len())
+    }
+}
+
+/// A kernel compiled by `cpu.cranelift`: shared code plus this kernel's sizes and constants.
+pub struct JitKernel {
+    code: Arc<JitCode>,
     spec: KernelSpec,
     space: IterSpace,
     consts: Vec<f64>,
     elem_size: usize,
-    ir: String,
 }
 
 impl JitKernel {
-    /// Wraps finalized code. `func` must be the entry of a function built by
-    /// `codegen::build` for `spec` with `space.inner_strides`, living in `module`.
-    pub(crate) fn new(
-        module: JITModule,
-        func: KernelFn,
-        spec: KernelSpec,
-        space: IterSpace,
-        consts: Vec<f64>,
-        ir: String,
-    ) -> JitKernel {
+    /// Binds shared `code` (built for `spec`'s structure and `space.inner_strides`) to this
+    /// kernel's iteration space and constant values.
+    pub(crate) fn new(code: Arc<JitCode>, spec: KernelSpec, space: IterSpace, consts: Vec<f64>) -> JitKernel {
         let elem_size = spec.nodes.first().map_or(4, |n| n.ty.dtype.size_bytes());
-        JitKernel { module: Mutex::new(Some(module)), func, spec, space, consts, elem_size, ir }
+        JitKernel { code, spec, space, consts, elem_size }
     }
 
     /// Input offsets (in elements) of row `r` of the outer axes.
@@ -53,20 +81,6 @@ impl JitKernel {
             for (o, s) in offsets.iter_mut().zip(&self.space.outer_strides) {
                 *o += idx * s[d];
             }
-        }
-    }
-}
-
-impl Drop for JitKernel {
-    fn drop(&mut self) {
-        let module = match self.module.get_mut() {
-            Ok(m) => m.take(),
-            Err(poisoned) => poisoned.into_inner().take(),
-        };
-        if let Some(m) = module {
-            // SAFETY: the only pointer into this module's code is `self.func`, which dies with
-            // `self`; no call can be running because `drop` has exclusive access.
-            unsafe { m.free_memory() };
         }
     }
 }
@@ -123,7 +137,7 @@ impl CompiledKernel for JitKernel {
                 // disjoint between tasks, so no two threads write the same element and no
                 // input aliases an output (inputs are shared, outputs exclusively borrowed).
                 unsafe {
-                    (self.func)(
+                    (self.code.func)(
                         in_ptrs.as_ptr() as *const *const u8,
                         out_ptrs.as_ptr() as *const *mut u8,
                         self.consts.as_ptr(),
@@ -141,7 +155,7 @@ impl CompiledKernel for JitKernel {
     }
 
     fn code(&self) -> Option<String> {
-        Some(self.ir.clone())
+        Some(self.code.ir.clone())
     }
 }
 

@@ -8,6 +8,7 @@
 //! `clip` and constants; everything else is declared unsupported with a reason and runs on
 //! `cpu.reference`.
 
+mod cache;
 mod codegen;
 mod jit;
 mod layout;
@@ -21,16 +22,39 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
 use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, UnaryOp, OP_SET_VERSION};
 
+use self::cache::KernelCache;
 use self::codegen::{build, kernel_dtype, signature, Layout};
-use self::jit::{jit_error, JitKernel, KernelFn};
+use self::jit::{jit_error, JitCode, JitKernel, KernelFn};
 use self::layout::iter_space;
 use crate::backend::{Backend, NodeQuery, Support, Tolerance};
 use crate::error::LowerError;
 use crate::kernel::{CompiledKernel, KernelSpec};
 
-/// The Cranelift JIT backend.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct CraneliftBackend;
+pub use self::cache::{CacheStats, CodeKey};
+
+/// The Cranelift JIT backend, with its kernel cache.
+#[derive(Default)]
+pub struct CraneliftBackend {
+    cache: KernelCache,
+}
+
+impl CraneliftBackend {
+    /// A backend with an empty kernel cache.
+    pub fn new() -> CraneliftBackend {
+        CraneliftBackend::default()
+    }
+
+    /// The kernel cache's counters and recent misses.
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache.stats()
+    }
+}
+
+impl std::fmt::Debug for CraneliftBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CraneliftBackend({:?})", self.cache.stats())
+    }
+}
 
 /// The host ISA with speed optimizations, built once.
 fn isa() -> Result<OwnedTargetIsa, LowerError> {
@@ -43,6 +67,28 @@ fn isa() -> Result<OwnedTargetIsa, LowerError> {
     })
     .clone()
     .map_err(|e| jit_error("no native target", e))
+}
+
+/// Generates and finalizes machine code for `spec`'s structure.
+fn compile_code(spec: &KernelSpec, layout: &Layout) -> Result<JitCode, LowerError> {
+    let isa = isa()?;
+    let func = build(spec, layout, isa.frontend_config())?;
+    let ir = func.display().to_string();
+    let mut module =
+        JITModule::new(JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names()));
+    let id = module
+        .declare_function("kernel", Linkage::Local, &signature(isa.default_call_conv()))
+        .map_err(|e| jit_error("declare", e))?;
+    let mut ctx = module.make_context();
+    ctx.func = func;
+    module.define_function(id, &mut ctx).map_err(|e| jit_error("compile", e))?;
+    module.finalize_definitions().map_err(|e| jit_error("finalize", e))?;
+    let code = module.get_finalized_function(id);
+    // SAFETY: `code` is the finalized entry of the function just defined with
+    // `signature(...)`: four i64 parameters, no results, the platform's default calling
+    // convention, which is what `KernelFn` spells as `extern "C"`.
+    let func: KernelFn = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
+    Ok(JitCode::new(module, func, ir))
 }
 
 fn supported_unary(u: UnaryOp) -> bool {
@@ -104,12 +150,13 @@ impl Backend for CraneliftBackend {
     }
 
     fn compile(&self, spec: &KernelSpec) -> Result<Arc<dyn CompiledKernel>, LowerError> {
-        kernel_dtype(spec)?;
+        let dtype = kernel_dtype(spec)?;
         let out = spec
             .outputs
             .first()
-            .map(|&o| spec.nodes[o].ty.shape.clone())
-            .ok_or_else(|| jit_error("kernel", "no outputs"))?;
+            .and_then(|&o| spec.nodes.get(o))
+            .map(|n| n.ty.shape.clone())
+            .ok_or_else(|| jit_error("kernel", "no valid output"))?;
         if let Some(bad) = spec.inputs.iter().find(|t| !t.shape.broadcasts_to(&out)) {
             return Err(jit_error("kernel", format!("input {bad} does not broadcast to {out}")));
         }
@@ -124,25 +171,9 @@ impl Backend for CraneliftBackend {
                 _ => None,
             })
             .collect();
-
-        let isa = isa()?;
-        let func = build(spec, &layout, isa.frontend_config())?;
-        let ir = func.display().to_string();
-        let mut module =
-            JITModule::new(JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names()));
-        let id = module
-            .declare_function("kernel", Linkage::Local, &signature(isa.default_call_conv()))
-            .map_err(|e| jit_error("declare", e))?;
-        let mut ctx = module.make_context();
-        ctx.func = func;
-        module.define_function(id, &mut ctx).map_err(|e| jit_error("compile", e))?;
-        module.finalize_definitions().map_err(|e| jit_error("finalize", e))?;
-        let code = module.get_finalized_function(id);
-        // SAFETY: `code` is the finalized entry of the function just defined with
-        // `signature(...)`: four i64 parameters, no results, the platform's default calling
-        // convention, which is what `KernelFn` spells as `extern "C"`.
-        let func: KernelFn = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
-        Ok(Arc::new(JitKernel::new(module, func, spec.clone(), space, consts, ir)))
+        let key = CodeKey::of(spec, dtype, &layout.inner_strides);
+        let code = self.cache.get_or_compile(key, || compile_code(spec, &layout))?;
+        Ok(Arc::new(JitKernel::new(code, spec.clone(), space, consts)))
     }
 
     fn max_fused_nodes(&self) -> usize {

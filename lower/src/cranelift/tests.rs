@@ -126,7 +126,7 @@ fn check_scaled(spec: &KernelSpec, inputs: &[Vec<f64>], tol: Tolerance, scale: O
         bufs.iter().zip(&tys).map(|(b, t)| floats(t.dtype, b)).collect()
     };
     let want = run(&ReferenceBackend);
-    let got = run(&CraneliftBackend);
+    let got = run(&CraneliftBackend::new());
     for (w, g) in want.iter().zip(&got) {
         for (k, (&a, &b)) in w.iter().zip(g).enumerate() {
             let d = ulps(dtype, a, b);
@@ -165,7 +165,7 @@ fn every_claimed_elementwise_op_matches_the_reference() {
             let refs: Vec<&TensorType> = ins.iter().collect();
             let Ok(out) = infer(&op, &refs) else { continue };
             let query = NodeQuery { op: &op, inputs: &ins, output: &out };
-            if !CraneliftBackend.supports(&query).is_yes() {
+            if !CraneliftBackend::new().supports(&query).is_yes() {
                 continue;
             }
             let mut values: Vec<Vec<f64>> = Vec::new();
@@ -186,7 +186,7 @@ fn every_claimed_elementwise_op_matches_the_reference() {
                 }],
                 outputs: vec![0],
             };
-            check(&spec, &values, CraneliftBackend.precision(&op, dtype), &format!("{op} on {dtype}"));
+            check(&spec, &values, CraneliftBackend::new().precision(&op, dtype), &format!("{op} on {dtype}"));
         }
     }
 }
@@ -267,7 +267,7 @@ fn bad_arguments_are_errors() {
         nodes: vec![node(Op::Unary(UnaryOp::Neg), vec![Operand::Arg(0)], &[&t])],
         outputs: vec![0],
     };
-    let k = CraneliftBackend.compile(&spec).unwrap();
+    let k = CraneliftBackend::new().compile(&spec).unwrap();
     let short = [0u8; 8];
     let mut out = [0u8; 16];
     let shape = Shape::vector(4);
@@ -280,7 +280,11 @@ fn bad_arguments_are_errors() {
     // Integer kernels are refused with a reason, not miscompiled.
     let i = ty(DType::I32, &[4]);
     let op = Op::Unary(UnaryOp::Neg);
-    let s = CraneliftBackend.supports(&NodeQuery { op: &op, inputs: std::slice::from_ref(&i), output: &i });
+    let s = CraneliftBackend::new().supports(&NodeQuery {
+        op: &op,
+        inputs: std::slice::from_ref(&i),
+        output: &i,
+    });
     assert!(!s.is_yes());
 }
 
@@ -292,4 +296,37 @@ impl CloneWith for TensorType {
     fn clone_with(&self, v: Scalar) -> (TensorType, Scalar) {
         (self.clone(), v)
     }
+}
+
+#[test]
+fn code_is_cached_by_structure_not_by_size_or_constant() {
+    let backend = CraneliftBackend::new();
+    let spec = |n: usize, c: f64, bdims: &[usize]| {
+        let x = ty(DType::F32, &[n]);
+        let y = ty(DType::F32, bdims);
+        let k = (ty(DType::F32, &[]), Scalar::F32(c as f32));
+        KernelSpec {
+            inputs: vec![x.clone(), y.clone()],
+            nodes: vec![
+                KernelNode {
+                    op: Op::Full { value: k.1, shape: Shape::scalar() },
+                    operands: vec![],
+                    ty: k.0.clone(),
+                },
+                node(Op::Binary(BinaryOp::Mul), vec![Operand::Arg(0), Operand::Node(0)], &[&x, &k.0]),
+                node(Op::Binary(BinaryOp::Add), vec![Operand::Node(1), Operand::Arg(1)], &[&x, &y]),
+            ],
+            outputs: vec![2],
+        }
+    };
+    backend.compile(&spec(100, 2.0, &[100])).unwrap();
+    backend.compile(&spec(5000, 3.5, &[5000])).unwrap();
+    let s = backend.cache_stats();
+    assert_eq!((s.misses, s.hits, s.entries), (1, 1, 1), "{s:?}");
+    // The constant really is the new one: 3.5 * x + y.
+    check(&spec(7, 3.5, &[7]), &[randoms(7, 1), randoms(7, 2)], Tolerance::EXACT, "cached constant");
+    backend.compile(&spec(100, 2.0, &[])).unwrap();
+    let s = backend.cache_stats();
+    assert_eq!(s.misses, 2);
+    assert!(s.recent_misses.last().is_some_and(|m| m.contains("broadcast pattern")), "{s:?}");
 }
