@@ -247,6 +247,9 @@ fn emit_unary(e: &mut Emitter<'_, '_>, u: UnaryOp, x: Value) -> Result<Value, Lo
         UnaryOp::Ceil => e.b.ins().ceil(x),
         UnaryOp::Round => e.b.ins().nearest(x),
         UnaryOp::Exp => e.exp(x),
+        UnaryOp::Expm1 => e.expm1(x),
+        UnaryOp::Tanh => e.tanh(x),
+        UnaryOp::Sigmoid => e.sigmoid(x),
         other => return Err(unsupported(format!("cpu.cranelift cannot emit {}", other.name()))),
     })
 }

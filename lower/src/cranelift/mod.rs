@@ -93,7 +93,7 @@ fn compile_code(spec: &KernelSpec, layout: &Layout) -> Result<JitCode, LowerErro
 
 fn supported_unary(u: UnaryOp) -> bool {
     use UnaryOp::*;
-    matches!(u, Neg | Abs | Sqrt | Square | Reciprocal | Floor | Ceil | Round | Exp)
+    matches!(u, Neg | Abs | Sqrt | Square | Reciprocal | Floor | Ceil | Round | Exp | Expm1 | Tanh | Sigmoid)
 }
 
 fn supported_binary(b: BinaryOp) -> bool {
@@ -145,6 +145,7 @@ impl Backend for CraneliftBackend {
     fn precision(&self, op: &Op, _dtype: DType) -> Tolerance {
         match op {
             Op::Unary(UnaryOp::Exp) => Tolerance::ulps(2),
+            Op::Unary(UnaryOp::Expm1 | UnaryOp::Tanh | UnaryOp::Sigmoid) => Tolerance::ulps(3),
             _ => Tolerance::EXACT,
         }
     }

@@ -206,6 +206,50 @@ fn exp_is_within_its_declared_ulps_over_the_whole_range() {
     }
 }
 
+/// The largest ulp error of `op` over an even sweep of `[lo, hi]`, the specials, and
+/// geometric sequences approaching zero from both sides.
+fn worst_ulps(op: UnaryOp, dtype: DType, lo: f64, hi: f64) -> u64 {
+    let n = 100_001;
+    let mut xs: Vec<f64> = (0..n).map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64).collect();
+    xs.extend(specials());
+    xs.extend((0..200).map(|i| 1e-9 * 1.2f64.powi(i)));
+    xs.extend((0..200).map(|i| -1e-9 * 1.2f64.powi(i)));
+    let t = ty(dtype, &[xs.len()]);
+    let spec = KernelSpec {
+        inputs: vec![t.clone()],
+        nodes: vec![node(Op::Unary(op), vec![Operand::Arg(0)], &[&t])],
+        outputs: vec![0],
+    };
+    let in_bytes = bytes(dtype, &xs);
+    let view = [TensorView { dtype, shape: &t.shape, data: &in_bytes }];
+    let run = |b: &dyn Backend| {
+        let k = b.compile(&spec).unwrap();
+        let mut out = vec![0u8; in_bytes.len()];
+        k.run(&view, &mut [TensorViewMut { dtype, shape: &t.shape, data: &mut out }]).unwrap();
+        floats(dtype, &out)
+    };
+    let (want, got) = (run(&ReferenceBackend), run(&CraneliftBackend::new()));
+    want.iter().zip(&got).map(|(&a, &b)| ulps(dtype, a, b)).max().unwrap_or(0)
+}
+
+#[test]
+fn transcendentals_meet_their_declared_ulps_over_the_whole_range() {
+    // Measured worst cases (2026-11): exp 1/1, expm1 3/2, tanh 3/3, sigmoid 3/2 ulp (f32/f64).
+    let ranges: [(UnaryOp, f64, f64, f64, f64); 4] = [
+        (UnaryOp::Exp, -110.0, 90.0, -750.0, 712.0),
+        (UnaryOp::Expm1, -110.0, 90.0, -750.0, 712.0),
+        (UnaryOp::Tanh, -20.0, 20.0, -40.0, 40.0),
+        (UnaryOp::Sigmoid, -120.0, 120.0, -800.0, 800.0),
+    ];
+    for (op, lo32, hi32, lo64, hi64) in ranges {
+        for (dtype, lo, hi) in [(DType::F32, lo32, hi32), (DType::F64, lo64, hi64)] {
+            let worst = worst_ulps(op, dtype, lo, hi);
+            let declared = CraneliftBackend::new().precision(&Op::Unary(op), dtype).ulps;
+            assert!(worst <= u64::from(declared), "{} {dtype}: {worst} ulp > declared {declared}", op.name());
+        }
+    }
+}
+
 #[test]
 fn fused_chains_with_broadcasting_match() {
     // out = exp(x*2 + 1) * y - x, with y broadcast along rows, and x*2 written out too.
