@@ -145,7 +145,17 @@ fn build_with(
 
     b.switch_to_block(vbody);
     let off = b.ins().imul_imm_s(i, size);
-    emit_body(&mut b, spec, vec_ty, off, &in_ptr, &out_ptr, &consts_vec, &bcast_vec, layout, data, &pool)?;
+    let cx = BodyCtx {
+        ty: vec_ty,
+        off,
+        in_ptr: &in_ptr,
+        consts: &consts_vec,
+        bcast: &bcast_vec,
+        layout,
+        data,
+        pool: &pool,
+    };
+    emit_body(&mut b, spec, &cx, &out_ptr)?;
     b.ins().jump(vhead, &[next.into()]);
 
     // Scalar tail: while i < n.
@@ -156,19 +166,17 @@ fn build_with(
 
     b.switch_to_block(sbody);
     let off = b.ins().imul_imm_s(j, size);
-    emit_body(
-        &mut b,
-        spec,
-        lane,
+    let cx = BodyCtx {
+        ty: lane,
         off,
-        &in_ptr,
-        &out_ptr,
-        &consts_scalar,
-        &bcast_scalar,
+        in_ptr: &in_ptr,
+        consts: &consts_scalar,
+        bcast: &bcast_scalar,
         layout,
         data,
-        &pool,
-    )?;
+        pool: &pool,
+    };
+    emit_body(&mut b, spec, &cx, &out_ptr)?;
     let j1 = b.ins().iadd_imm_s(j, 1);
     b.ins().jump(shead, &[j1.into()]);
 
@@ -180,42 +188,42 @@ fn build_with(
     Ok((func, requested))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn emit_body(
-    b: &mut FunctionBuilder<'_>,
-    spec: &KernelSpec,
+/// Where one emission of the body reads its values from.
+struct BodyCtx<'a> {
     ty: Type,
     off: Value,
-    in_ptr: &[Value],
-    out_ptr: &[Value],
-    consts: &[Option<Value>],
-    bcast: &[Option<Value>],
-    layout: &Layout,
+    in_ptr: &'a [Value],
+    consts: &'a [Option<Value>],
+    bcast: &'a [Option<Value>],
+    layout: &'a Layout,
     data: MemFlagsData,
-    pool: &ConstPool,
-) -> Result<(), LowerError> {
+    pool: &'a ConstPool,
+}
+
+/// Emits the nodes `0..upto` of `spec` for one position (vector or scalar) and returns
+/// their values; kernel arguments are loaded (or taken from the hoisted broadcasts).
+fn compute_nodes(
+    b: &mut FunctionBuilder<'_>,
+    spec: &KernelSpec,
+    cx: &BodyCtx<'_>,
+    upto: usize,
+) -> Result<(Vec<Option<Value>>, Vec<Value>), LowerError> {
     let mut args: Vec<Option<Value>> = vec![None; spec.inputs.len()];
     for (i, slot) in args.iter_mut().enumerate() {
-        *slot = if layout.inner_strides[i] == 0 {
-            bcast[i]
+        *slot = if cx.layout.inner_strides.get(i).copied().unwrap_or(0) == 0 {
+            cx.bcast.get(i).copied().flatten()
         } else {
-            let p = b.ins().iadd(in_ptr[i], off);
-            Some(b.ins().load(ty, data, p, 0))
+            let p = b.ins().iadd(cx.in_ptr[i], cx.off);
+            Some(b.ins().load(cx.ty, cx.data, p, 0))
         };
     }
-    let mut vals: Vec<Value> = Vec::with_capacity(spec.nodes.len());
-    for (idx, node) in spec.nodes.iter().enumerate() {
-        let operand = |o: &Operand| -> Result<Value, LowerError> {
-            match *o {
-                Operand::Arg(a) => args.get(a).copied().flatten(),
-                Operand::Node(n) => vals.get(n).copied(),
-            }
-            .ok_or_else(|| unsupported("kernel operand out of range"))
-        };
-        let ops: Vec<Value> = node.operands.iter().map(operand).collect::<Result<_, _>>()?;
-        let mut e = Emitter { b: &mut *b, ty, pool };
+    let mut vals: Vec<Value> = Vec::with_capacity(upto);
+    for (idx, node) in spec.nodes.iter().enumerate().take(upto) {
+        let ops: Vec<Value> =
+            node.operands.iter().map(|o| operand_value(o, &args, &vals)).collect::<Result<_, _>>()?;
+        let mut e = Emitter { b: &mut *b, ty: cx.ty, pool: cx.pool };
         let v = match &node.op {
-            Op::Full { .. } => consts[idx].ok_or_else(|| unsupported("missing constant"))?,
+            Op::Full { .. } => cx.consts[idx].ok_or_else(|| unsupported("missing constant"))?,
             Op::Unary(u) => emit_unary(&mut e, *u, ops[0])?,
             Op::Binary(op) => emit_binary(&mut e, *op, ops[0], ops[1])?,
             Op::Clip => {
@@ -226,9 +234,29 @@ fn emit_body(
         };
         vals.push(v);
     }
+    Ok((args, vals))
+}
+
+fn operand_value(o: &Operand, args: &[Option<Value>], vals: &[Value]) -> Result<Value, LowerError> {
+    match *o {
+        Operand::Arg(a) => args.get(a).copied().flatten(),
+        Operand::Node(n) => vals.get(n).copied(),
+    }
+    .ok_or_else(|| unsupported("kernel operand out of range"))
+}
+
+/// Emits the whole body for one position and stores the kernel's outputs.
+fn emit_body(
+    b: &mut FunctionBuilder<'_>,
+    spec: &KernelSpec,
+    cx: &BodyCtx<'_>,
+    out_ptr: &[Value],
+) -> Result<(), LowerError> {
+    let (_, vals) = compute_nodes(b, spec, cx, spec.nodes.len())?;
     for (j, &node) in spec.outputs.iter().enumerate() {
-        let p = b.ins().iadd(out_ptr[j], off);
-        b.ins().store(data, vals[node], p, 0);
+        let v = vals.get(node).copied().ok_or_else(|| unsupported("kernel output out of range"))?;
+        let p = b.ins().iadd(out_ptr[j], cx.off);
+        b.ins().store(cx.data, v, p, 0);
     }
     Ok(())
 }

@@ -45,8 +45,16 @@ fn broadcast_strides(input: &Shape, out: &Shape) -> Vec<usize> {
 
 /// The iteration space of an output shape over inputs broadcast to it.
 pub fn iter_space(out: &Shape, inputs: &[Shape]) -> IterSpace {
+    iter_space_split(out, inputs, out.rank())
+}
+
+/// Like [`iter_space`], but axes `split..` (reduced axes) are never merged with axes before
+/// `split`, and the inner axis always comes from them (extent 1 when they are all size 1), so
+/// each output row of a reduction is a whole number of consecutive collapsed rows.
+pub fn iter_space_split(out: &Shape, inputs: &[Shape], split: usize) -> IterSpace {
     let out_strides = out.strides();
     let mut dims: Vec<usize> = Vec::new();
+    let mut reduced: Vec<bool> = Vec::new();
     let mut strides: Vec<Vec<usize>> = vec![Vec::new(); inputs.len() + 1];
     let all: Vec<Vec<usize>> = inputs.iter().map(|s| broadcast_strides(s, out)).collect();
     for d in 0..out.rank() {
@@ -54,18 +62,30 @@ pub fn iter_space(out: &Shape, inputs: &[Shape]) -> IterSpace {
             continue;
         }
         dims.push(out.dims()[d]);
+        reduced.push(d >= split);
         strides[0].push(out_strides[d]);
         for (i, s) in all.iter().enumerate() {
             strides[i + 1].push(s[d]);
         }
     }
-    // Merge axis d into d+1 when every array walks them as one.
+    if split < out.rank() && !reduced.last().copied().unwrap_or(false) {
+        // No reduced axis survived (all of extent 1): an inner axis of extent 1.
+        dims.push(1);
+        reduced.push(true);
+        for s in strides.iter_mut() {
+            s.push(0);
+        }
+    }
+    // Merge axis d into d+1 when every array walks them as one (and both are on one side of
+    // the split).
     let mut d = 0;
     while dims.len() > 1 && d + 1 < dims.len() {
-        let mergeable = strides.iter().all(|s| s[d] == s[d + 1] * dims[d + 1]);
+        let mergeable =
+            reduced[d] == reduced[d + 1] && strides.iter().all(|s| s[d] == s[d + 1] * dims[d + 1]);
         if mergeable {
             dims[d + 1] *= dims[d];
             dims.remove(d);
+            reduced.remove(d);
             for s in strides.iter_mut() {
                 s.remove(d);
             }
@@ -109,5 +129,19 @@ mod tests {
         assert_eq!(sp.outer_strides, vec![vec![4], vec![0]]);
         let sp = iter_space(&s(&[]), &[s(&[])]);
         assert_eq!((sp.outer.clone(), sp.inner), (vec![], 1));
+    }
+
+    #[test]
+    fn reduced_axes_never_merge_with_row_axes() {
+        let sp = iter_space_split(&s(&[8, 16]), &[s(&[8, 16])], 1);
+        assert_eq!((sp.outer.clone(), sp.inner), (vec![8], 16));
+        let sp = iter_space_split(&s(&[8, 16]), &[s(&[8, 16])], 0);
+        assert_eq!((sp.outer.clone(), sp.inner), (vec![], 128));
+        // Reducing an axis of extent 1: one element per row.
+        let sp = iter_space_split(&s(&[8, 1]), &[s(&[8, 1])], 1);
+        assert_eq!((sp.outer.clone(), sp.inner), (vec![8], 1));
+        // A broadcast inside the reduced axes splits each row into runs.
+        let sp = iter_space_split(&s(&[2, 3, 4]), &[s(&[2, 3, 4]), s(&[3, 1])], 1);
+        assert_eq!((sp.outer.clone(), sp.inner), (vec![2, 3], 4));
     }
 }
