@@ -61,9 +61,9 @@ fn printed_plan() {
           %5 = div(%3, %4) : f32[4,8]
         kernels:
           # backend       nodes         reads writes frees
-          0 cpu.reference %1=max        128 B 16 B   -
+          0 cpu.cranelift %1=max        128 B 16 B   -
           1 cpu.cranelift %2=sub %3=exp 144 B 128 B  %1
-          2 cpu.reference %4=sum        128 B 16 B   -
+          2 cpu.cranelift %4=sum        128 B 16 B   -
           3 cpu.cranelift %5=div        144 B 128 B  %3 %4
         outputs: %5:f32[4,8]"#]]
     .assert_eq(&mask_time(&plan.to_string()));

@@ -8,6 +8,8 @@
 //! - A `full` constant used by a group is copied into it (no memory traffic); it is
 //!   materialized as its own kernel only if something else needs it as a value.
 //! - A member whose value is used outside its group, or is an output, is written out once.
+//! - A reduction joins the group of its operand when every member of that group is needed
+//!   only inside it (so nothing but the reduced value is written), and closes the group.
 //!
 //! Kernels run in order of their first node, which is a topological order under these rules.
 
@@ -23,6 +25,8 @@ use crate::registry::Registry;
 pub struct Group {
     /// The backend.
     pub backend: String,
+    /// Ends in a reduction: nothing more may join.
+    pub closed: bool,
     /// Computing nodes, in id order.
     pub members: Vec<NodeId>,
     /// Inlined constants, in id order.
@@ -54,12 +58,33 @@ pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outpu
             continue;
         }
         let mut joined = None;
-        if fusible(id) {
+        let is_reduce = matches!(node.op(), Op::Reduce { .. });
+        if is_reduce && backend_of(id).is_some_and(|b| limit(b) > 1) {
+            if let Some(&op) = node.inputs().first() {
+                if let Some(g) = group_of[op.index()] {
+                    let grp = &groups[g];
+                    let private = grp.members.iter().all(|&m| {
+                        !outputs.contains(&m)
+                            && graph.users(m).iter().all(|&u| u == id || group_of[u.index()] == Some(g))
+                    });
+                    let ok = !grp.closed
+                        && grp.backend == backend
+                        && grp.members.len() < limit(backend)
+                        && grp.members.iter().all(|&m| fusible(m))
+                        && private;
+                    if ok {
+                        joined = Some(g);
+                    }
+                }
+            }
+        }
+        if !is_reduce && fusible(id) {
             for &op in node.inputs() {
                 let Some(g) = group_of[op.index()] else { continue };
                 let grp = &groups[g];
                 let first = grp.members[0];
-                let ok = grp.backend == backend
+                let ok = !grp.closed
+                    && grp.backend == backend
                     && grp.members.len() < limit(backend)
                     && fusible(op)
                     && graph.node(op).shape() == node.shape()
@@ -82,6 +107,7 @@ pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outpu
             }
         };
         groups[g].members.push(id);
+        groups[g].closed |= is_reduce;
         group_of[id.index()] = Some(g);
     }
     // Inline the constants each group reads.
@@ -104,7 +130,7 @@ pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outpu
     for &o in outputs {
         if let (None, Some(b)) = (group_of[o.index()], backend_of(o)) {
             group_of[o.index()] = Some(groups.len());
-            groups.push(Group { backend: b.to_string(), members: vec![o], constants: Vec::new() });
+            groups.push(Group { backend: b.to_string(), members: vec![o], ..Group::default() });
         }
     }
     groups.sort_by_key(|g| g.members[0]);

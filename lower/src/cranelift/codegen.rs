@@ -11,12 +11,14 @@
 //! (`f32x4`, `f64x2`) with a scalar tail; constants and broadcast inputs are loaded once,
 //! before the loop.
 
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     types, AbiParam, Function, InstBuilder, MemFlagsData, Signature, Type, UserFuncName, Value,
 };
+use cranelift_codegen::ir::{ConstantData, Endianness};
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use switchyard_ir::{BinaryOp, DType, Op, UnaryOp};
+use switchyard_ir::{BinaryOp, DType, Op, ReduceOp, UnaryOp};
 
 use super::math::{ConstPool, Emitter};
 use crate::error::{LowerError, LowerErrorKind};
@@ -292,4 +294,218 @@ fn emit_binary(e: &mut Emitter<'_, '_>, op: BinaryOp, x: Value, y: Value) -> Res
         BinaryOp::Minimum => e.minimum(x, y),
         other => return Err(unsupported(format!("cpu.cranelift cannot emit {}", other.name()))),
     })
+}
+
+/// Signature of reduction kernels: the same parameters, and the partial result as `f64`.
+pub fn reduce_signature(call_conv: CallConv) -> Signature {
+    let mut sig = signature(call_conv);
+    sig.returns.push(AbiParam::new(types::F64));
+    sig
+}
+
+/// The reduction a reduce kernel ends in.
+pub fn reduction_of(spec: &KernelSpec) -> Option<ReduceOp> {
+    match spec.nodes.last().map(|n| &n.op) {
+        Some(Op::Reduce { op, .. }) => Some(*op),
+        _ => None,
+    }
+}
+
+/// Builds a reduction kernel: its function computes the producer chain over `n` consecutive
+/// elements of the reduced operand and returns their partial reduction as `f64` (a sum is
+/// accumulated in `f64` lanes; `max`/`min` in the element type, NaN-propagating). The caller
+/// combines partials in a fixed order.
+pub fn build_reduce(
+    spec: &KernelSpec,
+    layout: &Layout,
+    config: TargetFrontendConfig,
+) -> Result<Function, LowerError> {
+    let (_, wanted) = build_reduce_with(spec, layout, config, &[])?;
+    build_reduce_with(spec, layout, config, &wanted).map(|(f, _)| f)
+}
+
+fn build_reduce_with(
+    spec: &KernelSpec,
+    layout: &Layout,
+    config: TargetFrontendConfig,
+    hoist: &[f64],
+) -> Result<(Function, Vec<f64>), LowerError> {
+    let op = reduction_of(spec).ok_or_else(|| unsupported("not a reduction kernel"))?;
+    let last = spec.nodes.len() - 1;
+    let reduced =
+        spec.nodes[last].operands.first().copied().ok_or_else(|| unsupported("reduce without operand"))?;
+    let dtype = kernel_dtype(spec)?;
+    let is_f32 = dtype == DType::F32;
+    let (lane, vec_ty, width) =
+        if is_f32 { (types::F32, types::F32X4, 4i64) } else { (types::F64, types::F64X2, 2i64) };
+    let size = dtype.size_bytes() as i64;
+    let is_sum = matches!(op, ReduceOp::Sum | ReduceOp::Mean);
+    let mut func =
+        Function::with_name_signature(UserFuncName::user(0, 1), reduce_signature(config.default_call_conv));
+    let mut fctx = FunctionBuilderContext::new();
+    let mut b = FunctionBuilder::new(&mut func, &mut fctx);
+    let trusted = MemFlagsData::trusted();
+    let data = MemFlagsData::new().with_notrap();
+
+    let entry = b.create_block();
+    let vhead = b.create_block();
+    let vbody = b.create_block();
+    let shead = b.create_block();
+    let sbody = b.create_block();
+    let exit = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let (ins_pp, consts_p, n) = (params[0], params[2], params[3]);
+    let in_ptr: Vec<Value> =
+        (0..spec.inputs.len()).map(|i| b.ins().load(types::I64, trusted, ins_pp, (i * 8) as i32)).collect();
+    let mut consts_scalar: Vec<Option<Value>> = vec![None; spec.nodes.len()];
+    let mut k = 0i32;
+    for (idx, node) in spec.nodes.iter().enumerate() {
+        if let Op::Full { .. } = node.op {
+            let v = b.ins().load(types::F64, trusted, consts_p, k * 8);
+            consts_scalar[idx] = Some(if is_f32 { b.ins().fdemote(types::F32, v) } else { v });
+            k += 1;
+        }
+    }
+    let mut bcast_scalar: Vec<Option<Value>> = vec![None; spec.inputs.len()];
+    for (i, &st) in layout.inner_strides.iter().enumerate() {
+        if st == 0 {
+            bcast_scalar[i] = Some(b.ins().load(lane, data, in_ptr[i], 0));
+        }
+    }
+    let consts_vec: Vec<Option<Value>> =
+        consts_scalar.iter().map(|v| v.map(|v| b.ins().splat(vec_ty, v))).collect();
+    let bcast_vec: Vec<Option<Value>> =
+        bcast_scalar.iter().map(|v| v.map(|v| b.ins().splat(vec_ty, v))).collect();
+    let mut pool = ConstPool::default();
+    pool.fill(&mut b, hoist, lane, vec_ty);
+
+    // Accumulators: sums in f64 lanes (two f64x2 for f32 data), extremes in the data type.
+    let identity = match op {
+        ReduceOp::Max => f64::NEG_INFINITY,
+        ReduceOp::Min => f64::INFINITY,
+        _ => 0.0,
+    };
+    let (acc_ty, acc_lane) = if is_sum { (types::F64X2, types::F64) } else { (vec_ty, lane) };
+    let acc_lo = b.declare_var(acc_ty);
+    let acc_hi = b.declare_var(acc_ty);
+    let acc_s = b.declare_var(acc_lane);
+    let i_var = b.declare_var(types::I64);
+    let id_s =
+        if acc_lane == types::F32 { b.ins().f32const(identity as f32) } else { b.ins().f64const(identity) };
+    let id_v = b.ins().splat(acc_ty, id_s);
+    b.def_var(acc_lo, id_v);
+    b.def_var(acc_hi, id_v);
+    b.def_var(acc_s, id_s);
+    let zero = b.ins().iconst(types::I64, 0);
+    b.def_var(i_var, zero);
+    b.ins().jump(vhead, &[]);
+
+    b.switch_to_block(vhead);
+    let i = b.use_var(i_var);
+    let next = b.ins().iadd_imm_s(i, width);
+    let fits = b.ins().icmp(IntCC::SignedLessThanOrEqual, next, n);
+    b.ins().brif(fits, vbody, &[], shead, &[]);
+
+    b.switch_to_block(vbody);
+    let i = b.use_var(i_var);
+    let off = b.ins().imul_imm_s(i, size);
+    let cx = BodyCtx {
+        ty: vec_ty,
+        off,
+        in_ptr: &in_ptr,
+        consts: &consts_vec,
+        bcast: &bcast_vec,
+        layout,
+        data,
+        pool: &pool,
+    };
+    let (args, vals) = compute_nodes(&mut b, spec, &cx, last)?;
+    let v = operand_value(&reduced, &args, &vals)?;
+    let (lo, hi) = (b.use_var(acc_lo), b.use_var(acc_hi));
+    if is_sum && is_f32 {
+        let lo_d = b.ins().fvpromote_low(v);
+        let bytes = b.ins().bitcast(types::I8X16, MemFlagsData::new().with_endianness(Endianness::Little), v);
+        let mask = b
+            .func
+            .dfg
+            .immediates
+            .push(ConstantData::from(vec![8u8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]));
+        let high = b.ins().shuffle(bytes, bytes, mask);
+        let high =
+            b.ins().bitcast(types::F32X4, MemFlagsData::new().with_endianness(Endianness::Little), high);
+        let hi_d = b.ins().fvpromote_low(high);
+        let lo2 = b.ins().fadd(lo, lo_d);
+        let hi2 = b.ins().fadd(hi, hi_d);
+        b.def_var(acc_lo, lo2);
+        b.def_var(acc_hi, hi2);
+    } else {
+        let lo2 = combine(&mut b, op, lo, v);
+        b.def_var(acc_lo, lo2);
+    }
+    let i = b.use_var(i_var);
+    let next = b.ins().iadd_imm_s(i, width);
+    b.def_var(i_var, next);
+    b.ins().jump(vhead, &[]);
+
+    b.switch_to_block(shead);
+    let i = b.use_var(i_var);
+    let more = b.ins().icmp(IntCC::SignedLessThan, i, n);
+    b.ins().brif(more, sbody, &[], exit, &[]);
+
+    b.switch_to_block(sbody);
+    let i = b.use_var(i_var);
+    let off = b.ins().imul_imm_s(i, size);
+    let cx = BodyCtx {
+        ty: lane,
+        off,
+        in_ptr: &in_ptr,
+        consts: &consts_scalar,
+        bcast: &bcast_scalar,
+        layout,
+        data,
+        pool: &pool,
+    };
+    let (args, vals) = compute_nodes(&mut b, spec, &cx, last)?;
+    let v = operand_value(&reduced, &args, &vals)?;
+    let v = if is_sum && is_f32 { b.ins().fpromote(types::F64, v) } else { v };
+    let s0 = b.use_var(acc_s);
+    let s1 = combine(&mut b, op, s0, v);
+    b.def_var(acc_s, s1);
+    let i = b.use_var(i_var);
+    let next = b.ins().iadd_imm_s(i, 1);
+    b.def_var(i_var, next);
+    b.ins().jump(shead, &[]);
+
+    // Fixed combination order: lanes of lo, lanes of hi, then the scalar tail.
+    b.switch_to_block(exit);
+    let (lo, hi, tail) = (b.use_var(acc_lo), b.use_var(acc_hi), b.use_var(acc_s));
+    let mut total = b.ins().extractlane(lo, 0u8);
+    for lane_idx in 1..acc_ty.lane_count() {
+        let x = b.ins().extractlane(lo, lane_idx as u8);
+        total = combine(&mut b, op, total, x);
+    }
+    if is_sum && is_f32 {
+        for lane_idx in 0..acc_ty.lane_count() {
+            let x = b.ins().extractlane(hi, lane_idx as u8);
+            total = combine(&mut b, op, total, x);
+        }
+    }
+    total = combine(&mut b, op, total, tail);
+    let result = if acc_lane == types::F32 { b.ins().fpromote(types::F64, total) } else { total };
+    b.ins().return_(&[result]);
+    b.seal_all_blocks();
+    b.finalize(config);
+    let requested = pool.requested();
+    Ok((func, requested))
+}
+
+/// One step of the reduction: `+` for sums, NaN-propagating max/min for extremes.
+fn combine(b: &mut FunctionBuilder<'_>, op: ReduceOp, acc: Value, v: Value) -> Value {
+    match op {
+        ReduceOp::Max => b.ins().fmax(acc, v),
+        ReduceOp::Min => b.ins().fmin(acc, v),
+        _ => b.ins().fadd(acc, v),
+    }
 }

@@ -20,12 +20,14 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
-use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, UnaryOp, OP_SET_VERSION};
+use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, ReduceOp, UnaryOp, OP_SET_VERSION};
+
+use crate::kernel::Operand;
 
 use self::cache::KernelCache;
-use self::codegen::{build, kernel_dtype, signature, Layout};
-use self::jit::{jit_error, JitCode, JitKernel, KernelFn};
-use self::layout::iter_space;
+use self::codegen::{build, build_reduce, kernel_dtype, reduce_signature, reduction_of, signature, Layout};
+use self::jit::{jit_error, Entry, JitCode, JitKernel, KernelFn, ReduceFn, ReduceKernel};
+use self::layout::{iter_space, iter_space_split};
 use crate::backend::{Backend, NodeQuery, Support, Tolerance};
 use crate::error::LowerError;
 use crate::kernel::{CompiledKernel, KernelSpec};
@@ -72,23 +74,31 @@ fn isa() -> Result<OwnedTargetIsa, LowerError> {
 /// Generates and finalizes machine code for `spec`'s structure.
 fn compile_code(spec: &KernelSpec, layout: &Layout) -> Result<JitCode, LowerError> {
     let isa = isa()?;
-    let func = build(spec, layout, isa.frontend_config())?;
+    let reduce = reduction_of(spec).is_some();
+    let (func, sig) = if reduce {
+        (build_reduce(spec, layout, isa.frontend_config())?, reduce_signature(isa.default_call_conv()))
+    } else {
+        (build(spec, layout, isa.frontend_config())?, signature(isa.default_call_conv()))
+    };
     let ir = func.display().to_string();
     let mut module =
         JITModule::new(JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names()));
-    let id = module
-        .declare_function("kernel", Linkage::Local, &signature(isa.default_call_conv()))
-        .map_err(|e| jit_error("declare", e))?;
+    let id = module.declare_function("kernel", Linkage::Local, &sig).map_err(|e| jit_error("declare", e))?;
     let mut ctx = module.make_context();
     ctx.func = func;
     module.define_function(id, &mut ctx).map_err(|e| jit_error("compile", e))?;
     module.finalize_definitions().map_err(|e| jit_error("finalize", e))?;
     let code = module.get_finalized_function(id);
-    // SAFETY: `code` is the finalized entry of the function just defined with
-    // `signature(...)`: four i64 parameters, no results, the platform's default calling
-    // convention, which is what `KernelFn` spells as `extern "C"`.
-    let func: KernelFn = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
-    Ok(JitCode::new(module, func, ir))
+    let entry = if reduce {
+        // SAFETY: `code` is the finalized entry of the function just defined with
+        // `reduce_signature(...)`: four i64 parameters and an f64 result in the platform's
+        // default calling convention, which is what `ReduceFn` spells as `extern "C"`.
+        Entry::Reduce(unsafe { std::mem::transmute::<*const u8, ReduceFn>(code) })
+    } else {
+        // SAFETY: as above, with `signature(...)`: four i64 parameters, no results: `KernelFn`.
+        Entry::Map(unsafe { std::mem::transmute::<*const u8, KernelFn>(code) })
+    };
+    Ok(JitCode::new(module, entry, ir))
 }
 
 fn supported_unary(u: UnaryOp) -> bool {
@@ -99,6 +109,56 @@ fn supported_unary(u: UnaryOp) -> bool {
 fn supported_binary(b: BinaryOp) -> bool {
     use BinaryOp::*;
     matches!(b, Add | Sub | Mul | Div | Maximum | Minimum)
+}
+
+impl CraneliftBackend {
+    fn compile_reduce(
+        &self,
+        spec: &KernelSpec,
+        dtype: DType,
+        op: ReduceOp,
+    ) -> Result<Arc<dyn CompiledKernel>, LowerError> {
+        let last = spec.nodes.last().ok_or_else(|| jit_error("kernel", "empty"))?;
+        let Op::Reduce { axes, .. } = &last.op else { return Err(jit_error("kernel", "not a reduction")) };
+        let operand_shape = match last.operands.first() {
+            Some(Operand::Arg(i)) => spec.inputs.get(*i).map(|t| t.shape.clone()),
+            Some(Operand::Node(k)) => spec.nodes.get(*k).map(|n| n.ty.shape.clone()),
+            None => None,
+        }
+        .ok_or_else(|| jit_error("kernel", "reduction operand out of range"))?;
+        let rank = operand_shape.rank();
+        let split = rank.checked_sub(axes.len()).ok_or_else(|| jit_error("kernel", "bad axes"))?;
+        if axes.iter().enumerate().any(|(k, &a)| a != split + k) {
+            return Err(jit_error("kernel", "only trailing-axis reductions are generated"));
+        }
+        if let Some(bad) = spec.inputs.iter().find(|t| !t.shape.broadcasts_to(&operand_shape)) {
+            return Err(jit_error("kernel", format!("input {bad} does not broadcast to {operand_shape}")));
+        }
+        let shapes: Vec<_> = spec.inputs.iter().map(|t| t.shape.clone()).collect();
+        let space = iter_space_split(&operand_shape, &shapes, split);
+        let rows: usize = operand_shape.dims()[..split].iter().product();
+        let count: usize = operand_shape.dims()[split..].iter().product();
+        let runs = if count == 0 || rows == 0 { 0 } else { space.rows() / rows };
+        if count > 0 && rows > 0 && runs * rows != space.rows() {
+            return Err(jit_error("kernel", "reduction rows do not tile the iteration space"));
+        }
+        let layout = Layout { inner_strides: space.inner_strides.clone() };
+        let consts = constants(spec);
+        let key = CodeKey::of(spec, dtype, &layout.inner_strides);
+        let code = self.cache.get_or_compile(key, || compile_code(spec, &layout))?;
+        Ok(Arc::new(ReduceKernel::new(code, spec.clone(), space, consts, op, rows, runs, count)))
+    }
+}
+
+/// The values of the kernel's `full` constants, in node order (passed at run time).
+fn constants(spec: &KernelSpec) -> Vec<f64> {
+    spec.nodes
+        .iter()
+        .filter_map(|n| match n.op {
+            Op::Full { value, .. } => Some(value.to_f64()),
+            _ => None,
+        })
+        .collect()
 }
 
 impl Backend for CraneliftBackend {
@@ -123,8 +183,24 @@ impl Backend for CraneliftBackend {
     }
 
     fn supports(&self, node: &NodeQuery<'_>) -> Support {
+        if let Op::Reduce { op, axes, correction, .. } = node.op {
+            let rank = node.inputs.first().map_or(0, |t| t.shape.rank());
+            if !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Max | ReduceOp::Min)
+                || *correction != 0
+            {
+                return Support::no(format!("{} is not generated yet (runs on cpu.reference)", op.name()));
+            }
+            let trailing =
+                !axes.is_empty() && axes.iter().enumerate().all(|(k, &a)| a == rank - axes.len() + k);
+            if !trailing {
+                return Support::no(format!(
+                    "{}: only reductions over trailing axes are generated yet",
+                    op.name()
+                ));
+            }
+        }
         let op_ok = match node.op {
-            Op::Full { .. } | Op::Clip => true,
+            Op::Full { .. } | Op::Clip | Op::Reduce { .. } => true,
             Op::Unary(u) => supported_unary(*u),
             Op::Binary(b) => supported_binary(*b),
             _ => false,
@@ -146,12 +222,20 @@ impl Backend for CraneliftBackend {
         match op {
             Op::Unary(UnaryOp::Exp) => Tolerance::ulps(2),
             Op::Unary(UnaryOp::Expm1 | UnaryOp::Tanh | UnaryOp::Sigmoid) => Tolerance::ulps(3),
+            // Sums add in another order than the reference (both in f64): relative to the sum
+            // of magnitudes the difference is tiny, relative to a cancelled result it is not.
+            Op::Reduce { op: ReduceOp::Sum | ReduceOp::Mean, .. } => {
+                Tolerance { ulps: 2, rel: 1e-12, abs: 0.0 }
+            }
             _ => Tolerance::EXACT,
         }
     }
 
     fn compile(&self, spec: &KernelSpec) -> Result<Arc<dyn CompiledKernel>, LowerError> {
         let dtype = kernel_dtype(spec)?;
+        if let Some(op) = reduction_of(spec) {
+            return self.compile_reduce(spec, dtype, op);
+        }
         let out = spec
             .outputs
             .first()
@@ -164,14 +248,7 @@ impl Backend for CraneliftBackend {
         let shapes: Vec<_> = spec.inputs.iter().map(|t| t.shape.clone()).collect();
         let space = iter_space(&out, &shapes);
         let layout = Layout { inner_strides: space.inner_strides.clone() };
-        let consts: Vec<f64> = spec
-            .nodes
-            .iter()
-            .filter_map(|n| match n.op {
-                Op::Full { value, .. } => Some(value.to_f64()),
-                _ => None,
-            })
-            .collect();
+        let consts = constants(spec);
         let key = CodeKey::of(spec, dtype, &layout.inner_strides);
         let code = self.cache.get_or_compile(key, || compile_code(spec, &layout))?;
         Ok(Arc::new(JitKernel::new(code, spec.clone(), space, consts)))
