@@ -53,7 +53,10 @@ pub fn run() -> Result<(), String> {
     println!("  build graph      {build_ms:8.3} ms  ({} nodes)", g.to_ir().len());
     println!("  optimize + plan  {plan_ms:8.3} ms");
     println!("  compile          {compile_ms:8.3} ms  ({} kernels)", exe.kernels().len());
-    println!("  run              {run_ms:8.3} ms  (backend cpu.reference, the interpreter every backend is checked against)");
+    let mut used: Vec<String> = exe.plan().kernels.iter().map(|k| k.backend.clone()).collect();
+    used.sort();
+    used.dedup();
+    println!("  run              {run_ms:8.3} ms  (on {})", used.join(" and "));
     println!(
         "\nTry: switchyard plan 'exp(x*2+1)*y - x' --input x=f32[1024] --input y=f32[1024] --format dot"
     );
