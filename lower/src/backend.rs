@@ -113,6 +113,12 @@ pub trait Backend: Send + Sync {
     fn precision(&self, op: &Op, dtype: DType) -> Tolerance;
     /// Compiles a kernel made only of nodes it said yes to.
     fn compile(&self, kernel: &KernelSpec) -> Result<Arc<dyn CompiledKernel>, LowerError>;
+    /// A short description of how it will run `kernel` (vector width, chunking), for plans.
+    /// Optional: `None` (the default) shows nothing.
+    fn describe_kernel(&self, _kernel: &KernelSpec) -> Option<String> {
+        None
+    }
+
     /// The largest group of nodes it wants in one kernel. 1 (the default) means every node
     /// is its own kernel; fusing backends return more.
     fn max_fused_nodes(&self) -> usize {

@@ -53,6 +53,8 @@ pub struct PlannedKernel {
     pub frees_after: Vec<NodeId>,
     /// Why this backend was chosen.
     pub reason: String,
+    /// How the backend will run it (vector width, chunking), if it says.
+    pub how: Option<String>,
     /// What the backend compiles.
     #[serde(skip)]
     pub spec: KernelSpec,
@@ -208,6 +210,7 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
         let bytes_read = ins.iter().map(ValueInfo::bytes).sum();
         let bytes_written = outs.iter().map(ValueInfo::bytes).sum::<u64>();
         let reason = placements[g.members[0].index()].reason.clone();
+        let how = registry.get(&g.backend).and_then(|b| b.describe_kernel(&spec));
         kernels.push(PlannedKernel {
             id: kernels.len(),
             backend: g.backend.clone(),
@@ -219,6 +222,7 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
             est_us: (bytes_read + bytes_written) as f64 / 10_000.0,
             frees_after: Vec::new(),
             reason,
+            how,
             spec,
         });
     }

@@ -49,6 +49,7 @@ impl fmt::Display for Plan {
             "reads".to_string(),
             "writes".to_string(),
             "frees".to_string(),
+            "how".to_string(),
         ]];
         for k in &self.kernels {
             let nodes: Vec<String> =
@@ -61,9 +62,10 @@ impl fmt::Display for Plan {
                 human_bytes(k.bytes_read),
                 human_bytes(k.bytes_written),
                 if frees.is_empty() { "-".to_string() } else { frees.join(" ") },
+                k.how.clone().unwrap_or_else(|| "interpreted".to_string()),
             ]);
         }
-        let mut widths = [0usize; 6];
+        let mut widths = [0usize; 7];
         for r in &rows {
             for (w, c) in widths.iter_mut().zip(r) {
                 *w = (*w).max(c.chars().count());

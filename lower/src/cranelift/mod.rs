@@ -257,6 +257,13 @@ impl Backend for CraneliftBackend {
     fn max_fused_nodes(&self) -> usize {
         64
     }
+
+    fn describe_kernel(&self, spec: &KernelSpec) -> Option<String> {
+        let dtype = kernel_dtype(spec).ok()?;
+        let lanes = if dtype == DType::F32 { "f32x4" } else { "f64x2" };
+        let what = if reduction_of(spec).is_some() { "reduction, fixed-order partials" } else { "loop" };
+        Some(format!("{lanes} {what}, 64K-element chunks on rayon"))
+    }
 }
 #[cfg(test)]
 mod tests;
