@@ -104,35 +104,10 @@ fn build_with(
     let (ins_pp, outs_pp, consts_p, n) = (params[0], params[1], params[2], params[3]);
 
     // Hoisted: base pointers, constants, broadcast inputs (scalar and splatted).
-    let mut in_ptr = Vec::with_capacity(spec.inputs.len());
-    for i in 0..spec.inputs.len() {
-        in_ptr.push(b.ins().load(types::I64, trusted, ins_pp, (i * 8) as i32));
-    }
-    let mut out_ptr = Vec::with_capacity(spec.outputs.len());
-    for j in 0..spec.outputs.len() {
-        out_ptr.push(b.ins().load(types::I64, trusted, outs_pp, (j * 8) as i32));
-    }
-    let mut consts_scalar: Vec<Option<Value>> = vec![None; spec.nodes.len()];
-    let mut k = 0i32;
-    for (idx, node) in spec.nodes.iter().enumerate() {
-        if let Op::Full { .. } = node.op {
-            let v = b.ins().load(types::F64, trusted, consts_p, k * 8);
-            let v = if lane == types::F32 { b.ins().fdemote(types::F32, v) } else { v };
-            consts_scalar[idx] = Some(v);
-            k += 1;
-        }
-    }
-    let mut bcast_scalar: Vec<Option<Value>> = vec![None; spec.inputs.len()];
-    for (i, &s) in layout.inner_strides.iter().enumerate() {
-        if s == 0 {
-            bcast_scalar[i] = Some(b.ins().load(lane, data, in_ptr[i], 0));
-        }
-    }
-    let splat = |b: &mut FunctionBuilder<'_>, v: &[Option<Value>]| -> Vec<Option<Value>> {
-        v.iter().map(|x| x.map(|x| b.ins().splat(vec_ty, x))).collect()
-    };
-    let consts_vec = splat(&mut b, &consts_scalar);
-    let bcast_vec = splat(&mut b, &bcast_scalar);
+    let Prologue { in_ptr, consts_scalar, consts_vec, bcast_scalar, bcast_vec } =
+        prologue(&mut b, spec, layout, ins_pp, consts_p, lane, vec_ty);
+    let out_ptr: Vec<Value> =
+        (0..spec.outputs.len()).map(|j| b.ins().load(types::I64, trusted, outs_pp, (j * 8) as i32)).collect();
     let mut pool = ConstPool::default();
     pool.fill(&mut b, hoist, lane, vec_ty);
     let zero = b.ins().iconst(types::I64, 0);
@@ -188,6 +163,54 @@ fn build_with(
     b.finalize(config);
     let requested = pool.requested();
     Ok((func, requested))
+}
+
+/// Values every kernel function sets up once, before its loops.
+struct Prologue {
+    /// Base pointer of each input.
+    in_ptr: Vec<Value>,
+    /// Each `full` node's run-time value (scalar), by node index.
+    consts_scalar: Vec<Option<Value>>,
+    /// The same, splatted to the vector type.
+    consts_vec: Vec<Option<Value>>,
+    /// Each inner-broadcast input's single element (scalar), by input index.
+    bcast_scalar: Vec<Option<Value>>,
+    /// The same, splatted.
+    bcast_vec: Vec<Option<Value>>,
+}
+
+/// Loads input pointers, run-time constants and broadcast inputs in the entry block.
+fn prologue(
+    b: &mut FunctionBuilder<'_>,
+    spec: &KernelSpec,
+    layout: &Layout,
+    ins_pp: Value,
+    consts_p: Value,
+    lane: Type,
+    vec_ty: Type,
+) -> Prologue {
+    let trusted = MemFlagsData::trusted();
+    let data = MemFlagsData::new().with_notrap();
+    let in_ptr: Vec<Value> =
+        (0..spec.inputs.len()).map(|i| b.ins().load(types::I64, trusted, ins_pp, (i * 8) as i32)).collect();
+    let mut consts_scalar: Vec<Option<Value>> = vec![None; spec.nodes.len()];
+    let mut k = 0i32;
+    for (idx, node) in spec.nodes.iter().enumerate() {
+        if let Op::Full { .. } = node.op {
+            let v = b.ins().load(types::F64, trusted, consts_p, k * 8);
+            consts_scalar[idx] = Some(if lane == types::F32 { b.ins().fdemote(types::F32, v) } else { v });
+            k += 1;
+        }
+    }
+    let mut bcast_scalar: Vec<Option<Value>> = vec![None; spec.inputs.len()];
+    for (i, &st) in layout.inner_strides.iter().enumerate() {
+        if st == 0 {
+            bcast_scalar[i] = Some(b.ins().load(lane, data, in_ptr[i], 0));
+        }
+    }
+    let consts_vec = consts_scalar.iter().map(|v| v.map(|v| b.ins().splat(vec_ty, v))).collect();
+    let bcast_vec = bcast_scalar.iter().map(|v| v.map(|v| b.ins().splat(vec_ty, v))).collect();
+    Prologue { in_ptr, consts_scalar, consts_vec, bcast_scalar, bcast_vec }
 }
 
 /// Where one emission of the body reads its values from.
@@ -344,7 +367,6 @@ fn build_reduce_with(
         Function::with_name_signature(UserFuncName::user(0, 1), reduce_signature(config.default_call_conv));
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-    let trusted = MemFlagsData::trusted();
     let data = MemFlagsData::new().with_notrap();
 
     let entry = b.create_block();
@@ -357,27 +379,8 @@ fn build_reduce_with(
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
     let (ins_pp, consts_p, n) = (params[0], params[2], params[3]);
-    let in_ptr: Vec<Value> =
-        (0..spec.inputs.len()).map(|i| b.ins().load(types::I64, trusted, ins_pp, (i * 8) as i32)).collect();
-    let mut consts_scalar: Vec<Option<Value>> = vec![None; spec.nodes.len()];
-    let mut k = 0i32;
-    for (idx, node) in spec.nodes.iter().enumerate() {
-        if let Op::Full { .. } = node.op {
-            let v = b.ins().load(types::F64, trusted, consts_p, k * 8);
-            consts_scalar[idx] = Some(if is_f32 { b.ins().fdemote(types::F32, v) } else { v });
-            k += 1;
-        }
-    }
-    let mut bcast_scalar: Vec<Option<Value>> = vec![None; spec.inputs.len()];
-    for (i, &st) in layout.inner_strides.iter().enumerate() {
-        if st == 0 {
-            bcast_scalar[i] = Some(b.ins().load(lane, data, in_ptr[i], 0));
-        }
-    }
-    let consts_vec: Vec<Option<Value>> =
-        consts_scalar.iter().map(|v| v.map(|v| b.ins().splat(vec_ty, v))).collect();
-    let bcast_vec: Vec<Option<Value>> =
-        bcast_scalar.iter().map(|v| v.map(|v| b.ins().splat(vec_ty, v))).collect();
+    let Prologue { in_ptr, consts_scalar, consts_vec, bcast_scalar, bcast_vec } =
+        prologue(&mut b, spec, layout, ins_pp, consts_p, lane, vec_ty);
     let mut pool = ConstPool::default();
     pool.fill(&mut b, hoist, lane, vec_ty);
 

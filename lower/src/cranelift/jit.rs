@@ -85,18 +85,6 @@ impl JitKernel {
         let elem_size = spec.nodes.first().map_or(4, |n| n.ty.dtype.size_bytes());
         JitKernel { code, spec, space, consts, elem_size }
     }
-
-    /// Input offsets (in elements) of row `r` of the outer axes.
-    fn row_offsets(&self, mut r: usize, offsets: &mut [usize]) {
-        offsets.iter_mut().for_each(|o| *o = 0);
-        for d in (0..self.space.outer.len()).rev() {
-            let idx = r % self.space.outer[d];
-            r /= self.space.outer[d];
-            for (o, s) in offsets.iter_mut().zip(&self.space.outer_strides) {
-                *o += idx * s[d];
-            }
-        }
-    }
 }
 
 impl std::fmt::Debug for JitKernel {
@@ -135,7 +123,7 @@ impl CompiledKernel for JitKernel {
             let mut in_ptrs = vec![0usize; addrs.ins.len()];
             let mut out_ptrs = vec![0usize; addrs.outs.len()];
             for r in r0..r0 + nrows {
-                self.row_offsets(r, &mut offs);
+                self.space.row_offsets(r, &mut offs);
                 for (i, p) in in_ptrs.iter_mut().enumerate() {
                     let inner_off = s * usize::from(self.space.inner_strides[i]);
                     *p = addrs.ins[i] + (offs[i] + inner_off) * self.elem_size;
@@ -244,14 +232,7 @@ impl ReduceKernel {
     fn partial(&self, ins: &[usize], row: usize, s: usize, len: usize) -> f64 {
         let Entry::Reduce(f) = self.code.entry else { return f64::NAN };
         let mut offs = vec![0usize; ins.len()];
-        let mut r = row;
-        for d in (0..self.space.outer.len()).rev() {
-            let idx = r % self.space.outer[d];
-            r /= self.space.outer[d];
-            for (o, st) in offs.iter_mut().zip(&self.space.outer_strides) {
-                *o += idx * st[d];
-            }
-        }
+        self.space.row_offsets(row, &mut offs);
         let ptrs: Vec<usize> = ins
             .iter()
             .enumerate()

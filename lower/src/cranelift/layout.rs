@@ -21,6 +21,18 @@ impl IterSpace {
     pub fn rows(&self) -> usize {
         self.outer.iter().product()
     }
+
+    /// The element offset of each input at the start of row `row`.
+    pub fn row_offsets(&self, mut row: usize, offsets: &mut [usize]) {
+        offsets.iter_mut().for_each(|o| *o = 0);
+        for d in (0..self.outer.len()).rev() {
+            let idx = row % self.outer[d];
+            row /= self.outer[d];
+            for (o, s) in offsets.iter_mut().zip(&self.outer_strides) {
+                *o += idx * s[d];
+            }
+        }
+    }
 }
 
 /// Element strides of `input` broadcast against `out` (0 along broadcast axes).
