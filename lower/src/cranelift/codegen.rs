@@ -90,7 +90,6 @@ fn build_with(
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
     let trusted = MemFlagsData::trusted();
     // Data pointers are element-aligned but not vector-aligned in general.
-    let data = MemFlagsData::new().with_notrap();
 
     let entry = b.create_block();
     let vhead = b.create_block();
@@ -104,8 +103,7 @@ fn build_with(
     let (ins_pp, outs_pp, consts_p, n) = (params[0], params[1], params[2], params[3]);
 
     // Hoisted: base pointers, constants, broadcast inputs (scalar and splatted).
-    let Prologue { in_ptr, consts_scalar, consts_vec, bcast_scalar, bcast_vec } =
-        prologue(&mut b, spec, layout, ins_pp, consts_p, lane, vec_ty);
+    let pro = prologue(&mut b, spec, layout, ins_pp, consts_p, lane, vec_ty);
     let out_ptr: Vec<Value> =
         (0..spec.outputs.len()).map(|j| b.ins().load(types::I64, trusted, outs_pp, (j * 8) as i32)).collect();
     let mut pool = ConstPool::default();
@@ -122,16 +120,7 @@ fn build_with(
 
     b.switch_to_block(vbody);
     let off = b.ins().imul_imm_s(i, size);
-    let cx = BodyCtx {
-        ty: vec_ty,
-        off,
-        in_ptr: &in_ptr,
-        consts: &consts_vec,
-        bcast: &bcast_vec,
-        layout,
-        data,
-        pool: &pool,
-    };
+    let cx = pro.ctx(true, vec_ty, off, layout, &pool);
     emit_body(&mut b, spec, &cx, &out_ptr)?;
     b.ins().jump(vhead, &[next.into()]);
 
@@ -143,16 +132,7 @@ fn build_with(
 
     b.switch_to_block(sbody);
     let off = b.ins().imul_imm_s(j, size);
-    let cx = BodyCtx {
-        ty: lane,
-        off,
-        in_ptr: &in_ptr,
-        consts: &consts_scalar,
-        bcast: &bcast_scalar,
-        layout,
-        data,
-        pool: &pool,
-    };
+    let cx = pro.ctx(false, lane, off, layout, &pool);
     emit_body(&mut b, spec, &cx, &out_ptr)?;
     let j1 = b.ins().iadd_imm_s(j, 1);
     b.ins().jump(shead, &[j1.into()]);
@@ -177,6 +157,35 @@ struct Prologue {
     bcast_scalar: Vec<Option<Value>>,
     /// The same, splatted.
     bcast_vec: Vec<Option<Value>>,
+}
+
+impl Prologue {
+    /// The context for one emission of the body at byte offset `off`, in vectors of `ty`
+    /// (`vector`) or in scalars.
+    fn ctx<'a>(
+        &'a self,
+        vector: bool,
+        ty: Type,
+        off: Value,
+        layout: &'a Layout,
+        pool: &'a ConstPool,
+    ) -> BodyCtx<'a> {
+        let (consts, bcast) = if vector {
+            (&self.consts_vec, &self.bcast_vec)
+        } else {
+            (&self.consts_scalar, &self.bcast_scalar)
+        };
+        BodyCtx {
+            ty,
+            off,
+            in_ptr: &self.in_ptr,
+            consts,
+            bcast,
+            layout,
+            data: MemFlagsData::new().with_notrap(),
+            pool,
+        }
+    }
 }
 
 /// Loads input pointers, run-time constants and broadcast inputs in the entry block.
@@ -367,7 +376,6 @@ fn build_reduce_with(
         Function::with_name_signature(UserFuncName::user(0, 1), reduce_signature(config.default_call_conv));
     let mut fctx = FunctionBuilderContext::new();
     let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-    let data = MemFlagsData::new().with_notrap();
 
     let entry = b.create_block();
     let vhead = b.create_block();
@@ -379,8 +387,7 @@ fn build_reduce_with(
     b.switch_to_block(entry);
     let params = b.block_params(entry).to_vec();
     let (ins_pp, consts_p, n) = (params[0], params[2], params[3]);
-    let Prologue { in_ptr, consts_scalar, consts_vec, bcast_scalar, bcast_vec } =
-        prologue(&mut b, spec, layout, ins_pp, consts_p, lane, vec_ty);
+    let pro = prologue(&mut b, spec, layout, ins_pp, consts_p, lane, vec_ty);
     let mut pool = ConstPool::default();
     pool.fill(&mut b, hoist, lane, vec_ty);
 
@@ -414,16 +421,7 @@ fn build_reduce_with(
     b.switch_to_block(vbody);
     let i = b.use_var(i_var);
     let off = b.ins().imul_imm_s(i, size);
-    let cx = BodyCtx {
-        ty: vec_ty,
-        off,
-        in_ptr: &in_ptr,
-        consts: &consts_vec,
-        bcast: &bcast_vec,
-        layout,
-        data,
-        pool: &pool,
-    };
+    let cx = pro.ctx(true, vec_ty, off, layout, &pool);
     let (args, vals) = compute_nodes(&mut b, spec, &cx, last)?;
     let v = operand_value(&reduced, &args, &vals)?;
     let (lo, hi) = (b.use_var(acc_lo), b.use_var(acc_hi));
@@ -460,16 +458,7 @@ fn build_reduce_with(
     b.switch_to_block(sbody);
     let i = b.use_var(i_var);
     let off = b.ins().imul_imm_s(i, size);
-    let cx = BodyCtx {
-        ty: lane,
-        off,
-        in_ptr: &in_ptr,
-        consts: &consts_scalar,
-        bcast: &bcast_scalar,
-        layout,
-        data,
-        pool: &pool,
-    };
+    let cx = pro.ctx(false, lane, off, layout, &pool);
     let (args, vals) = compute_nodes(&mut b, spec, &cx, last)?;
     let v = operand_value(&reduced, &args, &vals)?;
     let v = if is_sum && is_f32 { b.ins().fpromote(types::F64, v) } else { v };

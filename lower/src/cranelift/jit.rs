@@ -178,29 +178,35 @@ pub struct ReduceKernel {
     space: IterSpace,
     consts: Vec<f64>,
     op: ReduceOp,
-    /// Output elements (rows of the reduction).
     rows: usize,
-    /// Collapsed rows of the iteration space per output element.
     runs: usize,
-    /// Elements reduced into each output element.
     count: usize,
     elem_size: usize,
 }
 
+/// How a reduction's output elements map onto its iteration space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowLayout {
+    /// Output elements (rows of the reduction).
+    pub rows: usize,
+    /// Collapsed rows of the iteration space per output element.
+    pub runs: usize,
+    /// Elements reduced into each output element.
+    pub count: usize,
+}
+
 impl ReduceKernel {
-    /// Binds shared reduction `code` to one kernel's iteration space and constants.
-    #[allow(clippy::too_many_arguments)]
+    /// Binds shared reduction `code` to one kernel's iteration space, row layout and constants.
     pub(crate) fn new(
         code: Arc<JitCode>,
         spec: KernelSpec,
         space: IterSpace,
+        rows: RowLayout,
         consts: Vec<f64>,
         op: ReduceOp,
-        rows: usize,
-        runs: usize,
-        count: usize,
     ) -> ReduceKernel {
         let elem_size = spec.nodes.last().map_or(4, |n| n.ty.dtype.size_bytes());
+        let RowLayout { rows, runs, count } = rows;
         ReduceKernel { code, spec, space, consts, op, rows, runs, count, elem_size }
     }
 

@@ -26,7 +26,7 @@ use crate::kernel::Operand;
 
 use self::cache::KernelCache;
 use self::codegen::{build, build_reduce, kernel_dtype, reduce_signature, reduction_of, signature, Layout};
-use self::jit::{jit_error, Entry, JitCode, JitKernel, KernelFn, ReduceFn, ReduceKernel};
+use self::jit::{jit_error, Entry, JitCode, JitKernel, KernelFn, ReduceFn, ReduceKernel, RowLayout};
 use self::layout::{iter_space, iter_space_split};
 use crate::backend::{Backend, NodeQuery, Support, Tolerance};
 use crate::error::LowerError;
@@ -146,7 +146,8 @@ impl CraneliftBackend {
         let consts = constants(spec);
         let key = CodeKey::of(spec, dtype, &layout.inner_strides);
         let code = self.cache.get_or_compile(key, || compile_code(spec, &layout))?;
-        Ok(Arc::new(ReduceKernel::new(code, spec.clone(), space, consts, op, rows, runs, count)))
+        let row_layout = RowLayout { rows, runs, count };
+        Ok(Arc::new(ReduceKernel::new(code, spec.clone(), space, row_layout, consts, op)))
     }
 }
 
