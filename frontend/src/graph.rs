@@ -206,15 +206,23 @@ impl Graph {
     /// Optimizes and places the graph for `outputs` on `device`: what would run, where.
     pub fn plan(&self, outputs: &[&Tensor], device: Device) -> Result<Plan> {
         let ids = self.output_ids(outputs)?;
-        let g = self.lock();
-        let signature = Graph::signature(&g, &ids);
-        let optimized = optimize(&g, &ids, self.engine().options())?;
-        drop(g);
+        let signature = Graph::signature(&self.lock(), &ids);
+        self.plan_ids(&ids, &signature, device)
+    }
+
+    /// Optimizes and places outputs `ids`, whose input signature the caller computed.
+    fn plan_ids(
+        &self,
+        ids: &[NodeId],
+        signature: &[(String, TensorType, bool)],
+        device: Device,
+    ) -> Result<Plan> {
+        let optimized = optimize(&self.lock(), ids, self.engine().options())?;
         let plan = build_plan(
             PlanRequest {
                 graph: &optimized.graph,
                 outputs: &optimized.outputs,
-                signature: &signature,
+                signature,
                 device,
                 report: optimized.report,
             },
@@ -241,7 +249,7 @@ impl Graph {
         if let Some(exe) = self.engine().cached_executable(&key) {
             return Ok(exe);
         }
-        let plan = self.plan(outputs, device)?;
+        let plan = self.plan_ids(&ids, &key.signature, device)?;
         let exe = self.compile_plan(plan)?;
         self.engine().remember_executable(key, &exe);
         Ok(exe)
