@@ -3,7 +3,7 @@
 //! ([`switchyard_ir::elementwise`]), so it is the value every backend must produce.
 
 use switchyard_ir::elementwise::{binary_scalar, clip_scalar, unary_scalar};
-use switchyard_ir::{Graph, NodeId, Op, Scalar, TensorType};
+use switchyard_ir::{BinaryOp, Graph, NodeId, Op, ReduceOp, Scalar, TensorType};
 
 use crate::Report;
 
@@ -26,38 +26,79 @@ impl ConstFolder {
             return None;
         }
         let mut values = Vec::with_capacity(inputs.len());
+        let mut types = Vec::with_capacity(inputs.len());
         for &i in inputs {
-            match graph.node(i).op() {
+            let node = graph.node(i);
+            match node.op() {
                 Op::Full { value, .. } => values.push(*value),
                 _ => return None,
             }
+            types.push(node.ty());
         }
-        let value = match op {
-            Op::Unary(u) => unary_scalar(*u, values[0]),
-            Op::Binary(b) => binary_scalar(*b, values[0], values[1]),
-            Op::Cast(d) => values[0].cast(*d),
-            Op::Where => match values[0] {
-                Scalar::Bool(true) => values[1].cast(ty.dtype),
-                Scalar::Bool(false) => values[2].cast(ty.dtype),
-                _ => return None,
-            },
-            Op::Clip => clip_scalar(values[0], values[1], values[2]),
-            // Layout ops move elements; every element of a constant is the same value.
-            Op::Reshape(_)
-            | Op::PermuteDims(_)
-            | Op::BroadcastTo(_)
-            | Op::ExpandDims(_)
-            | Op::Squeeze(_)
-            | Op::Slice(_)
-            | Op::Flip(_)
-            | Op::ToDevice(_) => values[0],
-            _ => return None,
-        };
-        // Binary ops on mixed dtypes of one kind compute in the promoted dtype already;
-        // make sure the constant carries exactly the node's dtype.
-        let value = value.cast(ty.dtype);
+        let value = fold_values(op, &values, &types, ty)?;
         report.fired("const_fold");
         Some(Op::Full { value, shape: ty.shape.clone() })
+    }
+}
+
+/// The value of `op` applied to operands that are each filled with one value (`values`, of
+/// types `inputs`), when the result is again one value: elementwise ops (computed with
+/// [`switchyard_ir::elementwise`]), layout ops, and the reductions whose result is exact
+/// (`max`/`min`/`any`/`all` of copies of one value, integer `sum`/`prod`). Float `sum`, `mean`
+/// and the like are not folded: adding `n` copies is not `n * v` in floating point.
+pub fn fold_values(op: &Op, values: &[Scalar], inputs: &[&TensorType], ty: &TensorType) -> Option<Scalar> {
+    if values.is_empty() || values.len() != inputs.len() {
+        return None;
+    }
+    let value = match op {
+        Op::Unary(u) => unary_scalar(*u, values[0]),
+        Op::Binary(b) => binary_scalar(*b, values[0], *values.get(1)?),
+        Op::Cast(d) => values[0].cast(*d),
+        Op::Where => match values.get(..3)? {
+            [Scalar::Bool(true), a, _] => a.cast(ty.dtype),
+            [Scalar::Bool(false), _, b] => b.cast(ty.dtype),
+            _ => return None,
+        },
+        Op::Clip => clip_scalar(values[0], *values.get(1)?, *values.get(2)?),
+        // Layout ops move elements; every element of a constant is the same value.
+        Op::Reshape(_)
+        | Op::PermuteDims(_)
+        | Op::BroadcastTo(_)
+        | Op::ExpandDims(_)
+        | Op::Squeeze(_)
+        | Op::Slice(_)
+        | Op::Flip(_)
+        | Op::ToDevice(_) => values[0],
+        Op::Concat(_) | Op::Stack(_) if values.iter().all(|v| *v == values[0]) => values[0],
+        Op::Pad { value, .. } if *value == values[0] => values[0],
+        Op::Reduce { op: r, axes, .. } => {
+            let count: usize =
+                axes.iter().map(|&a| inputs[0].shape.dims().get(a).copied().unwrap_or(0)).product();
+            fold_reduce(*r, values[0], count)?
+        }
+        _ => return None,
+    };
+    // Binary ops on mixed dtypes of one kind compute in the promoted dtype already;
+    // make sure the constant carries exactly the node's dtype.
+    Some(value.cast(ty.dtype))
+}
+
+/// A reduction of `count` copies of `v`, when it is exact.
+fn fold_reduce(r: ReduceOp, v: Scalar, count: usize) -> Option<Scalar> {
+    match r {
+        ReduceOp::Max | ReduceOp::Min | ReduceOp::Any | ReduceOp::All if count > 0 => Some(v),
+        ReduceOp::Any if count == 0 => Some(Scalar::Bool(false)),
+        ReduceOp::All if count == 0 => Some(Scalar::Bool(true)),
+        // Integer sum and product wrap in i64, so they are exact modulo 2^64.
+        ReduceOp::Sum if v.dtype().is_int() => {
+            let n = i64::try_from(count).ok()?;
+            Some(Scalar::I64(v.to_i64()?.wrapping_mul(n)))
+        }
+        ReduceOp::Prod if v.dtype().is_int() => {
+            let n = i64::try_from(count).ok()?;
+            Some(binary_scalar(BinaryOp::Pow, Scalar::I64(v.to_i64()?), Scalar::I64(n)))
+        }
+        _ => None,
     }
 }
 
@@ -66,7 +107,7 @@ mod tests {
     use super::*;
     use crate::{optimize, Options};
     use expect_test::expect;
-    use switchyard_ir::{BinaryOp, DType, Shape, UnaryOp};
+    use switchyard_ir::{DType, Shape, UnaryOp};
 
     #[test]
     fn folds_scalar_subgraphs_and_drops_dead_nodes() {

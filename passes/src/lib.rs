@@ -2,8 +2,9 @@
 //!
 //! What it is: the pipeline entry point [`optimize`], which rebuilds the reachable part of a
 //! graph (dead-code elimination, [`dce`]) while folding constant subgraphs
-//! ([`const_fold`]), and the [`Report`] of what fired. The e-graph optimizer (egg rewrites)
-//! will be one more stage of [`optimize`], in its own module.
+//! ([`const_fold`]), then runs the e-graph optimizer ([`egraph`]: egg rewrites under node,
+//! iteration and time limits, extraction of the cheapest DAG under a [`CostModel`]), and
+//! the [`Report`] of what fired.
 //!
 //! What it is not: it knows nothing of backends, devices or buffers.
 //!
@@ -16,31 +17,57 @@
 
 pub mod const_fold;
 pub mod dce;
+pub mod egraph;
 mod report;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use switchyard_ir::{Graph, IrError, NodeId};
 
+pub use egraph::cost::{CostModel, MemoryTraffic};
 pub use report::Report;
 
-/// What the optimizer may do.
+/// What the optimizer may do. Part of the engine's cache key, hence `Hash` and `Eq`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Options {
     /// Fold subgraphs whose inputs are all constants.
     pub const_fold: bool,
+    /// Run the e-graph rewrites.
+    pub egraph: bool,
+    /// Also run the fast-math rules, which may change results beyond the declared precision
+    /// and turn NaN or infinities into numbers (`x*0 -> 0`, `exp(log x) -> x`, ...).
+    pub fast_math: bool,
+    /// Stop rewriting once the e-graph holds this many e-nodes.
+    pub node_limit: usize,
+    /// Stop rewriting after this many iterations over the rules.
+    pub iter_limit: usize,
+    /// Stop rewriting after this long (checked between rules; extraction comes on top).
+    pub time_limit: Duration,
 }
 
 impl Default for Options {
+    /// Constant folding and the e-graph on, fast-math off.
     fn default() -> Options {
-        Options { const_fold: true }
+        Options {
+            const_fold: true,
+            egraph: true,
+            fast_math: false,
+            node_limit: 100_000,
+            iter_limit: 16,
+            time_limit: Duration::from_millis(50),
+        }
     }
 }
 
 impl Options {
     /// No optimization beyond dropping unreachable nodes (what `plan --no-opt` shows).
     pub fn none() -> Options {
-        Options { const_fold: false }
+        Options { const_fold: false, egraph: false, ..Options::default() }
+    }
+
+    /// The default options plus the fast-math rules.
+    pub fn fast_math() -> Options {
+        Options { fast_math: true, ..Options::default() }
     }
 }
 
@@ -55,8 +82,19 @@ pub struct Optimized {
     pub report: Report,
 }
 
-/// Runs the pass pipeline on the part of `graph` that `outputs` need.
+/// Runs the pass pipeline on the part of `graph` that `outputs` need, with the default
+/// cost model ([`MemoryTraffic`]).
 pub fn optimize(graph: &Graph, outputs: &[NodeId], options: &Options) -> Result<Optimized, IrError> {
+    optimize_with_cost(graph, outputs, options, &MemoryTraffic)
+}
+
+/// [`optimize`] with the target's cost model steering which equivalent form is extracted.
+pub fn optimize_with_cost(
+    graph: &Graph,
+    outputs: &[NodeId],
+    options: &Options,
+    model: &dyn CostModel,
+) -> Result<Optimized, IrError> {
     let start = Instant::now();
     let mut report = Report { nodes_before: graph.len(), ..Report::default() };
     let folder = if options.const_fold { Some(const_fold::ConstFolder) } else { None };
@@ -65,6 +103,9 @@ pub fn optimize(graph: &Graph, outputs: &[NodeId], options: &Options) -> Result<
         // Folding leaves the folded nodes' constant operands unreachable; sweep them.
         let mut sweep = Report::default();
         (graph, outputs) = dce::rebuild(&graph, &outputs, None, &mut sweep)?;
+    }
+    if options.egraph {
+        (graph, outputs) = egraph::run(&graph, &outputs, options, model, &mut report)?;
     }
     report.nodes_after = graph.len();
     report.elapsed_us = start.elapsed().as_secs_f64() * 1e6;

@@ -1,0 +1,108 @@
+//! The e-graph stage of [`crate::optimize`]: the graph goes into an egg e-graph
+//! ([`lang`], with the [`analysis`] tracking types and constants), the [`rules`] run under
+//! explicit node, iteration and time limits, and [`extract`] takes the cheapest DAG under a
+//! [`cost`] model back out as a new, re-type-checked graph.
+//!
+//! Safety nets: a rule's result is unioned only when it has the matched class's exact type;
+//! if the analysis ever sees an inconsistency (ill-typed e-node, different types or constants
+//! merged) the stage keeps the graph it was given; and it also keeps that graph when the
+//! extracted one is not cheaper under the cost model.
+
+pub mod analysis;
+pub mod cost;
+pub mod extract;
+pub mod lang;
+pub mod rules;
+
+use egg::{Id, Runner, SimpleScheduler, StopReason};
+use switchyard_ir::{Graph, IrError, NodeId};
+
+use crate::{Options, Report};
+use analysis::{SyGraph, TypeAnalysis};
+use cost::{graph_cost, CostModel};
+use lang::SyNode;
+
+/// Loads the graph into a fresh e-graph; returns it and each node's class.
+pub fn load(graph: &Graph, fold: bool) -> (SyGraph, Vec<Id>) {
+    let mut egraph = SyGraph::new(TypeAnalysis::new(fold));
+    let mut class_of: Vec<Id> = Vec::with_capacity(graph.len());
+    for (_, node) in graph.nodes() {
+        let children: Vec<Id> = node.inputs().iter().map(|i| class_of[i.index()]).collect();
+        class_of.push(egraph.add(SyNode::new(node.op().clone(), &children)));
+    }
+    egraph.rebuild();
+    (egraph, class_of)
+}
+
+fn describe(stop: &StopReason, options: &Options) -> Option<String> {
+    match stop {
+        StopReason::Saturated => None,
+        StopReason::IterationLimit(n) => Some(format!("iteration limit ({n} iterations)")),
+        StopReason::NodeLimit(n) => Some(format!("node limit ({n} e-nodes > {})", options.node_limit)),
+        StopReason::TimeLimit(s) => {
+            Some(format!("time limit ({:.3} ms > {:?})", s * 1000.0, options.time_limit))
+        }
+        StopReason::Other(why) => Some(why.clone()),
+    }
+}
+
+/// Runs the e-graph stage on `graph` (already reduced to what `outputs` need). Returns the
+/// optimized graph and outputs, or the input unchanged when the stage had to give up.
+pub fn run(
+    graph: &Graph,
+    outputs: &[NodeId],
+    options: &Options,
+    model: &dyn CostModel,
+    report: &mut Report,
+) -> Result<(Graph, Vec<NodeId>), IrError> {
+    let keep = || Ok((graph.clone(), outputs.to_vec()));
+    let (egraph, class_of) = load(graph, options.const_fold);
+    let roots: Vec<Id> = outputs.iter().filter_map(|o| class_of.get(o.index()).copied()).collect();
+    if roots.len() != outputs.len() {
+        return keep();
+    }
+    let rewrites = rules::enabled(options.fast_math)
+        .iter()
+        .map(|r| r.rewrite())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| IrError::new(switchyard_ir::IrErrorKind::BadInput, "optimize", e))?;
+    let runner = Runner::<SyNode, TypeAnalysis>::new(TypeAnalysis::new(options.const_fold))
+        .with_egraph(egraph)
+        .with_scheduler(SimpleScheduler)
+        .with_node_limit(options.node_limit)
+        .with_iter_limit(options.iter_limit)
+        .with_time_limit(options.time_limit)
+        .run(&rewrites);
+
+    for iteration in &runner.iterations {
+        for (name, n) in &iteration.applied {
+            *report.rules.entry(name.to_string()).or_insert(0) += n;
+        }
+    }
+    let analysis = &runner.egraph.analysis;
+    if analysis.folded > 0 {
+        *report.rules.entry("const_fold".to_string()).or_insert(0) += analysis.folded;
+    }
+    if analysis.rejected > 0 {
+        *report.rules.entry("!ill-typed-rewrite-refused".to_string()).or_insert(0) += analysis.rejected;
+    }
+    if let Some(stop) = &runner.stop_reason {
+        report.limit_hit = describe(stop, options);
+    }
+    if let Some(conflict) = &analysis.conflict {
+        report.limit_hit = Some(format!("e-graph inconsistency ({conflict}); kept the graph before it"));
+        return keep();
+    }
+    let roots: Vec<Id> = roots.iter().map(|&r| runner.egraph.find(r)).collect();
+    let (new_graph, new_outputs) = match extract::extract(&runner.egraph, &roots, model) {
+        Ok(result) => result,
+        Err(e) => {
+            report.limit_hit = Some(format!("extraction failed ({e}); kept the graph before it"));
+            return keep();
+        }
+    };
+    if graph_cost(&new_graph, model) > graph_cost(graph, model) {
+        return keep();
+    }
+    Ok((new_graph, new_outputs))
+}
