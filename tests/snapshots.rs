@@ -62,9 +62,9 @@ fn printed_plan() {
         kernels:
           # backend       nodes         reads writes frees how
           0 cpu.cranelift %1=max        128 B 16 B   -     f32x4 reduction, fixed-order partials, 64K-element chunks on rayon
-          1 cpu.cranelift %2=sub %3=exp 144 B 128 B  %1    f32x4 loop, 64K-element chunks on rayon
+          1 cpu.cranelift %2=sub %3=exp 144 B 128 B  %1    f32x4 loop, 4 vectors per iteration, 64K-element chunks on rayon
           2 cpu.cranelift %4=sum        128 B 16 B   -     f32x4 reduction, fixed-order partials, 64K-element chunks on rayon
-          3 cpu.cranelift %5=div        144 B 128 B  %3 %4 f32x4 loop, 64K-element chunks on rayon
+          3 cpu.cranelift %5=div        144 B 128 B  %3 %4 f32x4 loop, 4 vectors per iteration, 64K-element chunks on rayon
         outputs: %5:f32[4,8]"#]]
     .assert_eq(&mask_time(&plan.to_string()));
 }

@@ -24,6 +24,9 @@ use super::math::{ConstPool, Emitter};
 use crate::error::{LowerError, LowerErrorKind};
 use crate::kernel::{KernelSpec, Operand};
 
+/// Vectors per iteration of the main loop of elementwise kernels.
+const UNROLL: i64 = 4;
+
 /// What the generated function needs from its caller, beyond the spec.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Layout {
@@ -76,8 +79,8 @@ fn build_with(
     spec: &KernelSpec,
     layout: &Layout,
     config: TargetFrontendConfig,
-    hoist: &[f64],
-) -> Result<(Function, Vec<f64>), LowerError> {
+    hoist: &[(f64, Type)],
+) -> Result<(Function, Vec<(f64, Type)>), LowerError> {
     let call_conv = config.default_call_conv;
     let dtype = kernel_dtype(spec)?;
     let (lane, vec_ty, width) = match dtype {
@@ -92,6 +95,8 @@ fn build_with(
     // Data pointers are element-aligned but not vector-aligned in general.
 
     let entry = b.create_block();
+    let uhead = b.create_block();
+    let ubody = b.create_block();
     let vhead = b.create_block();
     let vbody = b.create_block();
     let shead = b.create_block();
@@ -107,9 +112,29 @@ fn build_with(
     let out_ptr: Vec<Value> =
         (0..spec.outputs.len()).map(|j| b.ins().load(types::I64, trusted, outs_pp, (j * 8) as i32)).collect();
     let mut pool = ConstPool::default();
-    pool.fill(&mut b, hoist, lane, vec_ty);
+    pool.fill(&mut b, hoist);
     let zero = b.ins().iconst(types::I64, 0);
-    b.ins().jump(vhead, &[zero.into()]);
+    b.ins().jump(uhead, &[zero.into()]);
+
+    // Unrolled vector loop: while i + UNROLL*width <= n, UNROLL independent vectors per
+    // iteration, emitted op by op in lockstep so long dependency chains (transcendentals)
+    // overlap in the CPU's out-of-order window.
+    b.switch_to_block(uhead);
+    let i = b.append_block_param(uhead, types::I64);
+    let unext = b.ins().iadd_imm_s(i, width * UNROLL);
+    let fits = b.ins().icmp(IntCC::SignedLessThanOrEqual, unext, n);
+    b.ins().brif(fits, ubody, &[], vhead, &[i.into()]);
+
+    b.switch_to_block(ubody);
+    let offs: Vec<Value> = (0..UNROLL)
+        .map(|k| {
+            let at = b.ins().iadd_imm_s(i, width * k);
+            b.ins().imul_imm_s(at, size)
+        })
+        .collect();
+    let cxs: Vec<BodyCtx<'_>> = offs.iter().map(|&off| pro.ctx(true, vec_ty, off, layout, &pool)).collect();
+    emit_body(&mut b, spec, &cxs, &out_ptr)?;
+    b.ins().jump(uhead, &[unext.into()]);
 
     // Vector loop: while i + width <= n.
     b.switch_to_block(vhead);
@@ -121,7 +146,7 @@ fn build_with(
     b.switch_to_block(vbody);
     let off = b.ins().imul_imm_s(i, size);
     let cx = pro.ctx(true, vec_ty, off, layout, &pool);
-    emit_body(&mut b, spec, &cx, &out_ptr)?;
+    emit_body(&mut b, spec, std::slice::from_ref(&cx), &out_ptr)?;
     b.ins().jump(vhead, &[next.into()]);
 
     // Scalar tail: while i < n.
@@ -133,7 +158,7 @@ fn build_with(
     b.switch_to_block(sbody);
     let off = b.ins().imul_imm_s(j, size);
     let cx = pro.ctx(false, lane, off, layout, &pool);
-    emit_body(&mut b, spec, &cx, &out_ptr)?;
+    emit_body(&mut b, spec, std::slice::from_ref(&cx), &out_ptr)?;
     let j1 = b.ins().iadd_imm_s(j, 1);
     b.ins().jump(shead, &[j1.into()]);
 
@@ -234,41 +259,56 @@ struct BodyCtx<'a> {
     pool: &'a ConstPool,
 }
 
-/// Emits the nodes `0..upto` of `spec` for one position (vector or scalar) and returns
-/// their values; kernel arguments are loaded (or taken from the hoisted broadcasts).
+/// The kernel arguments and node values of one emission of the body.
+struct Emitted {
+    args: Vec<Option<Value>>,
+    vals: Vec<Value>,
+}
+
+/// Emits the nodes `0..upto` of `spec` for each context's position (vector or scalar), node
+/// by node across the contexts, and returns their values; kernel arguments are loaded (or
+/// taken from the hoisted broadcasts).
 fn compute_nodes(
     b: &mut FunctionBuilder<'_>,
     spec: &KernelSpec,
-    cx: &BodyCtx<'_>,
+    cxs: &[BodyCtx<'_>],
     upto: usize,
-) -> Result<(Vec<Option<Value>>, Vec<Value>), LowerError> {
-    let mut args: Vec<Option<Value>> = vec![None; spec.inputs.len()];
-    for (i, slot) in args.iter_mut().enumerate() {
-        *slot = if cx.layout.inner_strides.get(i).copied().unwrap_or(0) == 0 {
-            cx.bcast.get(i).copied().flatten()
-        } else {
-            let p = b.ins().iadd(cx.in_ptr[i], cx.off);
-            Some(b.ins().load(cx.ty, cx.data, p, 0))
-        };
+) -> Result<Vec<Emitted>, LowerError> {
+    let mut out: Vec<Emitted> = Vec::with_capacity(cxs.len());
+    for cx in cxs {
+        let mut args: Vec<Option<Value>> = vec![None; spec.inputs.len()];
+        for (i, slot) in args.iter_mut().enumerate() {
+            *slot = if cx.layout.inner_strides.get(i).copied().unwrap_or(0) == 0 {
+                cx.bcast.get(i).copied().flatten()
+            } else {
+                let p = b.ins().iadd(cx.in_ptr[i], cx.off);
+                Some(b.ins().load(cx.ty, cx.data, p, 0))
+            };
+        }
+        out.push(Emitted { args, vals: Vec::with_capacity(upto) });
     }
-    let mut vals: Vec<Value> = Vec::with_capacity(upto);
     for (idx, node) in spec.nodes.iter().enumerate().take(upto) {
-        let ops: Vec<Value> =
-            node.operands.iter().map(|o| operand_value(o, &args, &vals)).collect::<Result<_, _>>()?;
-        let mut e = Emitter { b: &mut *b, ty: cx.ty, pool: cx.pool };
-        let v = match &node.op {
-            Op::Full { .. } => cx.consts[idx].ok_or_else(|| unsupported("missing constant"))?,
-            Op::Unary(u) => emit_unary(&mut e, *u, ops[0])?,
-            Op::Binary(op) => emit_binary(&mut e, *op, ops[0], ops[1])?,
-            Op::Clip => {
-                let lo = e.maximum(ops[0], ops[1]);
-                e.minimum(lo, ops[2])
-            }
-            other => return Err(unsupported(format!("cpu.cranelift cannot emit {}", other.name()))),
-        };
-        vals.push(v);
+        for (cx, em) in cxs.iter().zip(out.iter_mut()) {
+            let ops: Vec<Value> = node
+                .operands
+                .iter()
+                .map(|o| operand_value(o, &em.args, &em.vals))
+                .collect::<Result<_, _>>()?;
+            let mut e = Emitter { b: &mut *b, ty: cx.ty, pool: cx.pool };
+            let v = match &node.op {
+                Op::Full { .. } => cx.consts[idx].ok_or_else(|| unsupported("missing constant"))?,
+                Op::Unary(u) => emit_unary(&mut e, *u, ops[0])?,
+                Op::Binary(op) => emit_binary(&mut e, *op, ops[0], ops[1])?,
+                Op::Clip => {
+                    let lo = e.maximum(ops[0], ops[1]);
+                    e.minimum(lo, ops[2])
+                }
+                other => return Err(unsupported(format!("cpu.cranelift cannot emit {}", other.name()))),
+            };
+            em.vals.push(v);
+        }
     }
-    Ok((args, vals))
+    Ok(out)
 }
 
 fn operand_value(o: &Operand, args: &[Option<Value>], vals: &[Value]) -> Result<Value, LowerError> {
@@ -279,18 +319,20 @@ fn operand_value(o: &Operand, args: &[Option<Value>], vals: &[Value]) -> Result<
     .ok_or_else(|| unsupported("kernel operand out of range"))
 }
 
-/// Emits the whole body for one position and stores the kernel's outputs.
+/// Emits the whole body for each context's position and stores the kernel's outputs.
 fn emit_body(
     b: &mut FunctionBuilder<'_>,
     spec: &KernelSpec,
-    cx: &BodyCtx<'_>,
+    cxs: &[BodyCtx<'_>],
     out_ptr: &[Value],
 ) -> Result<(), LowerError> {
-    let (_, vals) = compute_nodes(b, spec, cx, spec.nodes.len())?;
-    for (j, &node) in spec.outputs.iter().enumerate() {
-        let v = vals.get(node).copied().ok_or_else(|| unsupported("kernel output out of range"))?;
-        let p = b.ins().iadd(out_ptr[j], cx.off);
-        b.ins().store(cx.data, v, p, 0);
+    let emitted = compute_nodes(b, spec, cxs, spec.nodes.len())?;
+    for (cx, em) in cxs.iter().zip(&emitted) {
+        for (j, &node) in spec.outputs.iter().enumerate() {
+            let v = em.vals.get(node).copied().ok_or_else(|| unsupported("kernel output out of range"))?;
+            let p = b.ins().iadd(out_ptr[j], cx.off);
+            b.ins().store(cx.data, v, p, 0);
+        }
     }
     Ok(())
 }
@@ -312,6 +354,14 @@ fn emit_unary(e: &mut Emitter<'_, '_>, u: UnaryOp, x: Value) -> Result<Value, Lo
         UnaryOp::Expm1 => e.expm1(x),
         UnaryOp::Tanh => e.tanh(x),
         UnaryOp::Sigmoid => e.sigmoid(x),
+        UnaryOp::Exp2 => e.exp2(x),
+        UnaryOp::Log => e.log(x),
+        UnaryOp::Log2 => e.log2(x),
+        UnaryOp::Log1p => e.log1p(x),
+        UnaryOp::Sin => e.sin(x),
+        UnaryOp::Cos => e.cos(x),
+        UnaryOp::Tan => e.tan(x),
+        UnaryOp::Sign => e.sign(x),
         other => return Err(unsupported(format!("cpu.cranelift cannot emit {}", other.name()))),
     })
 }
@@ -360,8 +410,8 @@ fn build_reduce_with(
     spec: &KernelSpec,
     layout: &Layout,
     config: TargetFrontendConfig,
-    hoist: &[f64],
-) -> Result<(Function, Vec<f64>), LowerError> {
+    hoist: &[(f64, Type)],
+) -> Result<(Function, Vec<(f64, Type)>), LowerError> {
     let op = reduction_of(spec).ok_or_else(|| unsupported("not a reduction kernel"))?;
     let last = spec.nodes.len() - 1;
     let reduced =
@@ -389,7 +439,7 @@ fn build_reduce_with(
     let (ins_pp, consts_p, n) = (params[0], params[2], params[3]);
     let pro = prologue(&mut b, spec, layout, ins_pp, consts_p, lane, vec_ty);
     let mut pool = ConstPool::default();
-    pool.fill(&mut b, hoist, lane, vec_ty);
+    pool.fill(&mut b, hoist);
 
     // Accumulators: sums in f64 lanes (two f64x2 for f32 data), extremes in the data type.
     let identity = match op {
@@ -422,8 +472,9 @@ fn build_reduce_with(
     let i = b.use_var(i_var);
     let off = b.ins().imul_imm_s(i, size);
     let cx = pro.ctx(true, vec_ty, off, layout, &pool);
-    let (args, vals) = compute_nodes(&mut b, spec, &cx, last)?;
-    let v = operand_value(&reduced, &args, &vals)?;
+    let em = compute_nodes(&mut b, spec, std::slice::from_ref(&cx), last)?;
+    let em = em.first().ok_or_else(|| unsupported("no emission"))?;
+    let v = operand_value(&reduced, &em.args, &em.vals)?;
     let (lo, hi) = (b.use_var(acc_lo), b.use_var(acc_hi));
     if is_sum && is_f32 {
         let lo_d = b.ins().fvpromote_low(v);
@@ -459,8 +510,9 @@ fn build_reduce_with(
     let i = b.use_var(i_var);
     let off = b.ins().imul_imm_s(i, size);
     let cx = pro.ctx(false, lane, off, layout, &pool);
-    let (args, vals) = compute_nodes(&mut b, spec, &cx, last)?;
-    let v = operand_value(&reduced, &args, &vals)?;
+    let em = compute_nodes(&mut b, spec, std::slice::from_ref(&cx), last)?;
+    let em = em.first().ok_or_else(|| unsupported("no emission"))?;
+    let v = operand_value(&reduced, &em.args, &em.vals)?;
     let v = if is_sum && is_f32 { b.ins().fpromote(types::F64, v) } else { v };
     let s0 = b.use_var(acc_s);
     let s1 = combine(&mut b, op, s0, v);

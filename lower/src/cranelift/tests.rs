@@ -69,6 +69,9 @@ fn floats(dtype: DType, b: &[u8]) -> Vec<f64> {
 
 /// Distance in units in the last place of `dtype` (0 for equal values, including -0 == +0).
 fn ulps(dtype: DType, a: f64, b: f64) -> u64 {
+    if a == 0.0 && b == 0.0 && a.is_sign_negative() != b.is_sign_negative() {
+        return u64::MAX; // -0 where +0 is meant (or the reverse) is wrong, not close
+    }
     if a == b || (a.is_nan() && b.is_nan()) {
         return 0;
     }
@@ -215,6 +218,11 @@ fn worst_ulps(op: UnaryOp, dtype: DType, lo: f64, hi: f64) -> u64 {
     xs.extend(specials());
     xs.extend((0..200).map(|i| 1e-9 * 1.2f64.powi(i)));
     xs.extend((0..200).map(|i| -1e-9 * 1.2f64.powi(i)));
+    // Every binade of both types, a few points each (logs, huge trig arguments).
+    xs.extend((-1100..1030).flat_map(|e| [1.0, 1.3, 1.7].map(|m| m * 2f64.powi(e))));
+    // Nearest representable values to multiples of pi/2 (trig's hardest reductions).
+    xs.extend((1..4000).map(|k| f64::from(k) * std::f64::consts::FRAC_PI_2));
+    xs.extend((1..2000).map(|k| f64::from(k * 997) * std::f64::consts::FRAC_PI_2));
     let t = ty(dtype, &[xs.len()]);
     let spec = KernelSpec {
         inputs: vec![t.clone()],
@@ -235,10 +243,20 @@ fn worst_ulps(op: UnaryOp, dtype: DType, lo: f64, hi: f64) -> u64 {
 
 #[test]
 fn transcendentals_meet_their_declared_ulps_over_the_whole_range() {
-    // Measured worst cases (2026-11): exp 1/1, expm1 3/2, tanh 3/3, sigmoid 3/2 ulp (f32/f64).
-    let ranges: [(UnaryOp, f64, f64, f64, f64); 4] = [
+    // Measured worst cases (2026-11, f32/f64 ulp): exp 1/1, exp2 1/1, expm1 3/2, log 1/1,
+    // log2 1/1, log1p 2/2, sin 2/2, cos 2/2, tan 3/3, tanh 3/3, sigmoid 3/2. The sweep also
+    // covers every binade (huge trig arguments take the libm slow path) and the nearest
+    // values to multiples of pi/2.
+    let ranges: [(UnaryOp, f64, f64, f64, f64); 11] = [
         (UnaryOp::Exp, -110.0, 90.0, -750.0, 712.0),
+        (UnaryOp::Exp2, -160.0, 130.0, -1100.0, 1030.0),
         (UnaryOp::Expm1, -110.0, 90.0, -750.0, 712.0),
+        (UnaryOp::Log, 0.0, 100.0, 0.0, 100.0),
+        (UnaryOp::Log2, 0.0, 100.0, 0.0, 100.0),
+        (UnaryOp::Log1p, -1.0, 10.0, -1.0, 10.0),
+        (UnaryOp::Sin, -1e4, 1e4, -1e4, 1e4),
+        (UnaryOp::Cos, -1e4, 1e4, -1e4, 1e4),
+        (UnaryOp::Tan, -1e4, 1e4, -1e4, 1e4),
         (UnaryOp::Tanh, -20.0, 20.0, -40.0, 40.0),
         (UnaryOp::Sigmoid, -120.0, 120.0, -800.0, 800.0),
     ];

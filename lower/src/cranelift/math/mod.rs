@@ -1,6 +1,9 @@
 //! Inline vector math: polynomial approximations with range reduction, emitted as Cranelift
 //! IR for scalar or vector float types. Each function states its domain handling.
 
+mod log;
+mod trig;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -9,31 +12,31 @@ use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Type, Value};
 use cranelift_frontend::FunctionBuilder;
 
 /// Float constants materialized once, before the loop (Cranelift does not hoist them).
-/// A dry run of the body records which constants it asks for ([`ConstPool::requested`]);
-/// the real run finds them all here.
+/// A dry run of the body records which constants it asks for, with their types
+/// ([`ConstPool::requested`]); the real run finds them all here.
 #[derive(Default)]
 pub struct ConstPool {
     map: HashMap<(u64, Type), Value>,
-    requested: RefCell<Vec<f64>>,
+    requested: RefCell<Vec<(f64, Type)>>,
 }
 
 impl ConstPool {
     /// Constants asked for that were not in the pool, in first-request order.
-    pub fn requested(&self) -> Vec<f64> {
+    pub fn requested(&self) -> Vec<(f64, Type)> {
         self.requested.borrow().clone()
     }
 
-    /// Materializes `values` as scalars of `lane` and splats of `vec_ty` at the builder's
-    /// current position.
-    pub fn fill(&mut self, b: &mut FunctionBuilder<'_>, values: &[f64], lane: Type, vec_ty: Type) {
-        for &v in values {
-            if self.map.contains_key(&(v.to_bits(), lane)) {
+    /// Materializes `values` (scalars, or splats for vector types) at the builder's current
+    /// position.
+    pub fn fill(&mut self, b: &mut FunctionBuilder<'_>, values: &[(f64, Type)]) {
+        for &(v, ty) in values {
+            if self.map.contains_key(&(v.to_bits(), ty)) {
                 continue;
             }
+            let lane = ty.lane_type();
             let s = if lane == types::F32 { b.ins().f32const(v as f32) } else { b.ins().f64const(v) };
-            let splat = b.ins().splat(vec_ty, s);
-            self.map.insert((v.to_bits(), lane), s);
-            self.map.insert((v.to_bits(), vec_ty), splat);
+            let value = if ty.is_vector() { b.ins().splat(ty, s) } else { s };
+            self.map.insert((v.to_bits(), ty), value);
         }
     }
 }
@@ -69,8 +72,8 @@ impl Emitter<'_, '_> {
         }
         {
             let mut req = self.pool.requested.borrow_mut();
-            if !req.iter().any(|r| r.to_bits() == v.to_bits()) {
-                req.push(v);
+            if !req.iter().any(|&(r, t)| r.to_bits() == v.to_bits() && t == self.ty) {
+                req.push((v, self.ty));
             }
         }
         let s = if self.lane() == types::F32 {
@@ -172,7 +175,14 @@ impl Emitter<'_, '_> {
             (0..14).map(|k| 1.0 / (1..=k).map(f64::from).product::<f64>()).collect()
         };
         let p = self.poly(r, &coeffs);
-        // 2^n = 2^(n1) * 2^(n - n1) with n1 = trunc(n / 2): both halves stay in range.
+        self.scale_and_saturate(p, n, over, under)
+    }
+
+    /// `p * 2^n` for an integral `n` within the clamped range of `exp`/`exp2`, with `+inf`
+    /// where `over` and 0 where `under`. `2^n = 2^(n1) * 2^(n - n1)` with `n1 = trunc(n/2)`:
+    /// both halves stay normal, so subnormal and near-overflow results get their exponent
+    /// exactly.
+    fn scale_and_saturate(&mut self, p: Value, n: Value, over: Value, under: Value) -> Value {
         let half = self.c(0.5);
         let nh2 = self.b.ins().fmul(n, half);
         let n1 = self.b.ins().trunc(nh2);
@@ -185,6 +195,40 @@ impl Emitter<'_, '_> {
         let zero = self.c(0.0);
         let y = self.select(over, inf, y);
         self.select(under, zero, y)
+    }
+
+    /// `2^x`: `x = n + r`, `|r| <= 1/2` (exact), a polynomial for `2^r = e^(r ln2)` (Taylor
+    /// coefficients `ln2^k/k!`), and the two-step scaling of [`Emitter::exp`].
+    pub fn exp2(&mut self, x: Value) -> Value {
+        let f32_lane = self.lane() == types::F32;
+        let (hi, lo) = if f32_lane { (128.0, -151.0) } else { (1024.0, -1076.0) };
+        let hic = self.c(hi);
+        let loc = self.c(lo);
+        let over = self.b.ins().fcmp(FloatCC::GreaterThan, x, hic);
+        let under = self.b.ins().fcmp(FloatCC::LessThan, x, loc);
+        let xc = self.select(over, hic, x);
+        let xc = self.select(under, loc, xc);
+        let n = self.b.ins().nearest(xc);
+        let r = self.b.ins().fsub(xc, n);
+        let terms = if f32_lane { 8 } else { 14 };
+        let ln2 = std::f64::consts::LN_2;
+        let coeffs: Vec<f64> =
+            (0..terms).map(|k| ln2.powi(k) / (1..=k).map(f64::from).product::<f64>()).collect();
+        let p = self.poly(r, &coeffs);
+        self.scale_and_saturate(p, n, over, under)
+    }
+
+    /// `sign(x)`: 1, -1, +0 for either zero, NaN for NaN (the reference's definition).
+    pub fn sign(&mut self, x: Value) -> Value {
+        let zero = self.c(0.0);
+        let one = self.c(1.0);
+        let minus_one = self.c(-1.0);
+        let gt = self.b.ins().fcmp(FloatCC::GreaterThan, x, zero);
+        let lt = self.b.ins().fcmp(FloatCC::LessThan, x, zero);
+        let is_nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+        let r = self.select(lt, minus_one, zero);
+        let r = self.select(gt, one, r);
+        self.select(is_nan, x, r)
     }
 
     /// `e^x - 1`, accurate near 0: below `ln2/2` in magnitude a Taylor polynomial written as
