@@ -140,10 +140,88 @@ impl Emitter<'_, '_> {
         self.b.ins().bitcast(self.ty, MemFlagsData::new(), e)
     }
 
-    /// `e^x`. Range reduction `x = n ln2 + r`, `|r| <= ln2/2`, a minimax-quality Taylor
-    /// polynomial for `e^r`, and `2^n` applied in two halves so results that are subnormal or
-    /// near overflow are exact in the exponent. NaN gives NaN, `+inf` gives `+inf`, `-inf` 0.
+    /// `fast` where no lane of `cond` (a compare on this type) is set; otherwise the value
+    /// `slow` emits, in a block of its own that only such vectors branch to.
+    pub fn unless_any(
+        &mut self,
+        cond: Value,
+        fast: Value,
+        slow: impl FnOnce(&mut Emitter<'_, '_>) -> Value,
+    ) -> Value {
+        let any = if self.ty.is_vector() { self.b.ins().vany_true(cond) } else { cond };
+        let slow_block = self.b.create_block();
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, self.ty);
+        self.b.ins().brif(any, slow_block, &[], join, &[fast.into()]);
+        self.b.switch_to_block(slow_block);
+        let out = slow(self);
+        self.b.ins().jump(join, &[out.into()]);
+        self.b.switch_to_block(join);
+        result
+    }
+
+    /// `e^x`. Where every lane's result is a normal number (the common case), the short
+    /// path: `x = n ln2 + r`, `|r| <= ln2/2`, a polynomial for `e^r` and one `2^n` scaling.
+    /// Vectors with a lane outside that range (or NaN) take [`Emitter::exp_full`].
     pub fn exp(&mut self, x: Value) -> Value {
+        let f32_lane = self.lane() == types::F32;
+        let (hi, lo) = if f32_lane { (88.0, -87.0) } else { (709.0, -708.0) };
+        let hic = self.c(hi);
+        let loc = self.c(lo);
+        let above = self.b.ins().fcmp(FloatCC::UnorderedOrGreaterThan, x, hic);
+        let below = self.b.ins().fcmp(FloatCC::LessThan, x, loc);
+        let outside = self.b.ins().bor(above, below);
+        let (n, r) = self.exp_reduce(x);
+        let p = self.exp_poly(r);
+        let s = self.pow2i(n);
+        let fast = self.b.ins().fmul(p, s);
+        self.unless_any(outside, fast, |e| e.exp_full(x))
+    }
+
+    /// `(n, r)` with `x = n ln2 + r`, `|r| <= ln2/2` (Cody-Waite, `ln2` in two parts).
+    fn exp_reduce(&mut self, x: Value) -> (Value, Value) {
+        let f32_lane = self.lane() == types::F32;
+        let log2e = self.c(std::f64::consts::LOG2_E);
+        let t = self.b.ins().fmul(x, log2e);
+        let n = self.b.ins().nearest(t);
+        let (ln2_hi, ln2_lo) = if f32_lane {
+            (0.693_145_751_953_125, 1.428_606_765_330_187e-6)
+        } else {
+            (6.931_471_803_691_238e-1, 1.908_214_929_270_587_7e-10)
+        };
+        let c_hi = self.c(ln2_hi);
+        let c_lo = self.c(ln2_lo);
+        let nh = self.b.ins().fmul(n, c_hi);
+        let r = self.b.ins().fsub(x, nh);
+        let nl = self.b.ins().fmul(n, c_lo);
+        let r = self.b.ins().fsub(r, nl);
+        (n, r)
+    }
+
+    /// `e^r` for `|r| <= ln2/2`: for `f32` a degree-6 polynomial fitted for relative error
+    /// with the first two
+    /// coefficients fixed at 1 (3.8e-9 on the interval with the coefficients rounded to `f32`); for `f64` the degree-13 Taylor polynomial.
+    fn exp_poly(&mut self, r: Value) -> Value {
+        let coeffs: Vec<f64> = if self.lane() == types::F32 {
+            vec![
+                1.0,
+                1.0,
+                0.499_999_880_790_710_45,
+                0.166_665_181_517_601,
+                0.041_669_514_030_218_124,
+                0.008_368_913_084_268_57,
+                0.001_375_254_010_781_645_8,
+            ]
+        } else {
+            (0..14).map(|k| 1.0 / (1..=k).map(f64::from).product::<f64>()).collect()
+        };
+        self.poly(r, &coeffs)
+    }
+
+    /// `e^x` over the whole range: the argument clamped to where `e^x` is finite and
+    /// non-zero, and `2^n` applied in two halves so results that are subnormal or near
+    /// overflow are exact in the exponent. NaN gives NaN, `+inf` gives `+inf`, `-inf` 0.
+    pub fn exp_full(&mut self, x: Value) -> Value {
         let f32_lane = self.lane() == types::F32;
         // Beyond these, e^x overflows to inf or underflows to 0 in the type.
         let (hi, lo) =
@@ -155,26 +233,8 @@ impl Emitter<'_, '_> {
         let under = self.b.ins().fcmp(FloatCC::LessThan, x, loc);
         let xc = self.select(over, hic, x);
         let xc = self.select(under, loc, xc);
-        let log2e = self.c(std::f64::consts::LOG2_E);
-        let t = self.b.ins().fmul(xc, log2e);
-        let n = self.b.ins().nearest(t);
-        let (ln2_hi, ln2_lo) = if f32_lane {
-            (0.693_145_751_953_125, 1.428_606_765_330_187e-6)
-        } else {
-            (6.931_471_803_691_238e-1, 1.908_214_929_270_587_7e-10)
-        };
-        let c_hi = self.c(ln2_hi);
-        let c_lo = self.c(ln2_lo);
-        let nh = self.b.ins().fmul(n, c_hi);
-        let r = self.b.ins().fsub(xc, nh);
-        let nl = self.b.ins().fmul(n, c_lo);
-        let r = self.b.ins().fsub(r, nl);
-        let coeffs: Vec<f64> = if f32_lane {
-            vec![1.0, 1.0, 0.5, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0]
-        } else {
-            (0..14).map(|k| 1.0 / (1..=k).map(f64::from).product::<f64>()).collect()
-        };
-        let p = self.poly(r, &coeffs);
+        let (n, r) = self.exp_reduce(xc);
+        let p = self.exp_poly(r);
         self.scale_and_saturate(p, n, over, under)
     }
 

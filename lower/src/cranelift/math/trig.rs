@@ -193,13 +193,12 @@ impl Emitter<'_, '_> {
     fn huge_argument_fallback(&mut self, which: Trig, x: Value, ax: Value, fast: Value) -> Value {
         let limit = self.c(reduce_limit(self.lane() == types::F32));
         let huge = self.b.ins().fcmp(FloatCC::GreaterThan, ax, limit);
-        let any = if self.ty.is_vector() { self.b.ins().vany_true(huge) } else { huge };
-        let slow = self.b.create_block();
-        let join = self.b.create_block();
-        let result = self.b.append_block_param(join, self.ty);
-        self.b.ins().brif(any, slow, &[], join, &[fast.into()]);
+        self.unless_any(huge, fast, |e| e.call_lanewise(which, x, fast))
+    }
 
-        self.b.switch_to_block(slow);
+    /// `which(x)` lane by lane through the platform's function (`fast` supplies the vector
+    /// the lanes are inserted into).
+    fn call_lanewise(&mut self, which: Trig, x: Value, fast: Value) -> Value {
         let lane = self.lane();
         let mut sig = Signature::new(self.b.func.signature.call_conv);
         sig.params.push(AbiParam::new(lane));
@@ -215,7 +214,7 @@ impl Emitter<'_, '_> {
             (Trig::Tan, false) => tan_f64 as extern "C" fn(f64) -> f64 as usize,
         };
         let callee = self.b.ins().iconst(types::I64, addr as i64);
-        let out = if self.ty.is_vector() {
+        if self.ty.is_vector() {
             let mut acc = fast;
             for k in 0..self.ty.lane_count() as u8 {
                 let xl = self.b.ins().extractlane(x, k);
@@ -227,9 +226,6 @@ impl Emitter<'_, '_> {
         } else {
             let call = self.b.ins().call_indirect(sig, callee, &[x]);
             self.b.inst_results(call)[0]
-        };
-        self.b.ins().jump(join, &[out.into()]);
-        self.b.switch_to_block(join);
-        result
+        }
     }
 }
