@@ -27,6 +27,9 @@ pub struct Facts {
 pub struct TypeAnalysis {
     /// Fold classes whose operands are constants (otherwise only `full` nodes have values).
     pub fold: bool,
+    /// Fast-math rules are on: they may equate different constants (`x * 0` with `-0.0`),
+    /// so merging two values is not an inconsistency (one is kept).
+    pub fast_math: bool,
     /// Constants created by folding inside the e-graph.
     pub folded: usize,
     /// The first inconsistency seen (an ill-typed e-node, or two classes with different
@@ -85,7 +88,7 @@ impl Analysis<SyNode> for TypeAnalysis {
                 a.value = Some(v);
                 true
             }
-            (Some(x), Some(y)) if !same_value(x, y) => {
+            (Some(x), Some(y)) if !same_value(x, y) && !self.fast_math => {
                 self.conflict.get_or_insert_with(|| format!("merged constants {x} and {y}"));
                 false
             }

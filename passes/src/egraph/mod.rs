@@ -66,6 +66,8 @@ pub fn run(
         .map(|r| r.rewrite())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| IrError::new(switchyard_ir::IrErrorKind::BadInput, "optimize", e))?;
+    let mut egraph = egraph;
+    egraph.analysis.fast_math = options.fast_math;
     let runner = Runner::<SyNode, TypeAnalysis>::new(TypeAnalysis::new(options.const_fold))
         .with_egraph(egraph)
         .with_scheduler(SimpleScheduler)
