@@ -72,8 +72,9 @@ pub fn fold_values(op: &Op, values: &[Scalar], inputs: &[&TensorType], ty: &Tens
         Op::Concat(_) | Op::Stack(_) if values.iter().all(|v| *v == values[0]) => values[0],
         Op::Pad { value, .. } if *value == values[0] => values[0],
         Op::Reduce { op: r, axes, .. } => {
-            let count: usize =
-                axes.iter().map(|&a| inputs[0].shape.dims().get(a).copied().unwrap_or(0)).product();
+            // Checked: with a zero extent elsewhere the reduced extents may exceed usize.
+            let dims = inputs[0].shape.dims();
+            let count = axes.iter().try_fold(1usize, |acc, &a| acc.checked_mul(*dims.get(a)?))?;
             fold_reduce(*r, values[0], count)?
         }
         _ => return None,

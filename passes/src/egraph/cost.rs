@@ -44,11 +44,11 @@ impl CostModel for MemoryTraffic {
             Op::Input { .. } => 0.0,
             Op::Full { .. } => 1.0,
             _ => {
-                let bytes = (out.shape.numel() * out.dtype.size_bytes()) as f64;
+                let bytes = out.shape.numel() as f64 * out.dtype.size_bytes() as f64;
                 // A reduction's work is in the elements it reads, not the few it writes.
                 let work = match op {
                     Op::Reduce { .. } | Op::Matmul => {
-                        inputs.iter().map(|t| (t.shape.numel() * t.dtype.size_bytes()) as f64).sum()
+                        inputs.iter().map(|t| t.shape.numel() as f64 * t.dtype.size_bytes() as f64).sum()
                     }
                     _ => bytes,
                 };

@@ -41,7 +41,8 @@ pub(crate) fn of_broadcast(cx: &Ctx<'_>, n: &SyNode) -> Option<OfBroadcast> {
     if !axes.iter().all(|&a| stretched(a)) {
         return None;
     }
-    let count = axes.iter().map(|&a| s.dims().get(a).copied().unwrap_or(0)).product::<usize>();
+    // Checked: with a zero extent elsewhere the reduced extents may multiply past usize.
+    let count = axes.iter().try_fold(1usize, |acc, &a| acc.checked_mul(*s.dims().get(a)?))?;
     if count == 0 {
         return None;
     }
