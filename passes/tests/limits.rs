@@ -34,7 +34,7 @@ fn small_graphs() {
     let mut times = Vec::new();
     let mut sizes = Vec::new();
     for seed in 1..=200u64 {
-        let (g, outs) = random_graph(seed, 12);
+        let (g, outs) = random_graph(seed, 6 + seed as usize % 34);
         if g.len() < 5 {
             continue;
         }

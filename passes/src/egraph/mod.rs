@@ -14,7 +14,9 @@ pub mod extract;
 pub mod lang;
 pub mod rules;
 
-use egg::{Id, Runner, SimpleScheduler, StopReason};
+use std::sync::OnceLock;
+
+use egg::{Id, Rewrite, Runner, SimpleScheduler, StopReason};
 use switchyard_ir::{Graph, IrError, NodeId};
 
 use crate::{Options, Report};
@@ -32,6 +34,20 @@ pub fn load(graph: &Graph, fold: bool) -> (SyGraph, Vec<Id>) {
     }
     egraph.rebuild();
     (egraph, class_of)
+}
+
+type Rewrites = Result<Vec<Rewrite<SyNode, TypeAnalysis>>, String>;
+
+/// The rule set as egg rewrites, built once per process (with and without fast-math).
+fn rewrites(fast_math: bool) -> &'static Rewrites {
+    static DEFAULT: OnceLock<Rewrites> = OnceLock::new();
+    static FAST: OnceLock<Rewrites> = OnceLock::new();
+    let build = move || rules::enabled(fast_math).iter().map(|r| r.rewrite()).collect();
+    if fast_math {
+        FAST.get_or_init(build)
+    } else {
+        DEFAULT.get_or_init(build)
+    }
 }
 
 fn describe(stop: &StopReason, options: &Options) -> Option<String> {
@@ -61,11 +77,9 @@ pub fn run(
     if roots.len() != outputs.len() {
         return keep();
     }
-    let rewrites = rules::enabled(options.fast_math)
-        .iter()
-        .map(|r| r.rewrite())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| IrError::new(switchyard_ir::IrErrorKind::BadInput, "optimize", e))?;
+    let rewrites = rewrites(options.fast_math)
+        .as_ref()
+        .map_err(|e| IrError::new(switchyard_ir::IrErrorKind::BadInput, "optimize", e.clone()))?;
     let mut egraph = egraph;
     egraph.analysis.fast_math = options.fast_math;
     let runner = Runner::<SyNode, TypeAnalysis>::new(TypeAnalysis::new(options.const_fold))
@@ -74,7 +88,7 @@ pub fn run(
         .with_node_limit(options.node_limit)
         .with_iter_limit(options.iter_limit)
         .with_time_limit(options.time_limit)
-        .run(&rewrites);
+        .run(rewrites.iter());
 
     for iteration in &runner.iterations {
         for (name, n) in &iteration.applied {
