@@ -170,3 +170,21 @@ impl Applier<SyNode, TypeAnalysis> for RootApplier {
         changed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_fast_math_is_opt_in() {
+        let all = catalog();
+        let mut names: Vec<&str> = all.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        let n = names.len();
+        names.dedup();
+        assert_eq!(names.len(), n, "duplicate rule names");
+        assert!(enabled(false).iter().all(|r| r.group != fast_math::GROUP));
+        assert_eq!(enabled(true).len(), all.len());
+        assert!(all.iter().all(|r| r.rewrite().is_ok()));
+    }
+}
