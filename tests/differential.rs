@@ -2,13 +2,15 @@
 //! where it claims support, the reference elsewhere, fused as planned) and by a
 //! reference-only engine must agree: NaN where NaN, the same infinities, and finite values
 //! within a tolerance far above the JIT's declared few ulps but far below any real bug.
+//! The same random graphs, with special values in the data and identity-prone constants,
+//! must also agree with and without optimization on the reference backend.
 
 use std::sync::Arc;
 
 use proptest::prelude::*;
 use switchyard::prelude::*;
 use switchyard::stages::lower::ReferenceBackend;
-use switchyard::{Engine, Registry, TensorResultExt};
+use switchyard::{Engine, OptimizerOptions, Registry, TensorResultExt};
 
 /// A random expression over `x: f64[3,5]` and `y: f64[5]`.
 #[derive(Clone, Debug)]
@@ -23,7 +25,13 @@ enum E {
 }
 
 fn expr() -> impl Strategy<Value = E> {
-    let leaf = prop_oneof![Just(E::X), Just(E::Y), (-4.0f64..4.0).prop_map(E::Const)];
+    let leaf = prop_oneof![
+        Just(E::X),
+        Just(E::Y),
+        (-4.0f64..4.0).prop_map(E::Const),
+        // Constants that identity and strength-reduction rules look for.
+        prop::sample::select(vec![0.0, -0.0, 1.0, -1.0, 2.0, 0.5]).prop_map(E::Const),
+    ];
     leaf.prop_recursive(5, 24, 3, |inner| {
         prop_oneof![
             (0u8..12, inner.clone()).prop_map(|(o, a)| E::Unary(o, Box::new(a))),
@@ -103,6 +111,18 @@ fn eval(e: &E, engine: Engine, xs: &Array, ys: &Array) -> Array {
     t.eval(Device::CPU, &[("x", xs), ("y", ys)]).unwrap()
 }
 
+/// Inputs with NaN, infinities and signed zeros among ordinary values.
+fn data(n: usize) -> impl Strategy<Value = Vec<f64>> {
+    let special = prop::sample::select(vec![f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, 1.0]);
+    proptest::collection::vec(prop_oneof![4 => -3.0f64..3.0, 1 => special], n)
+}
+
+fn reference_engine(options: OptimizerOptions) -> Engine {
+    let mut reference = Registry::new();
+    reference.register(Arc::new(ReferenceBackend)).unwrap();
+    Engine::new(reference).with_options(options)
+}
+
 fn agree(a: f64, b: f64) -> bool {
     if a.is_nan() || b.is_nan() {
         return a.is_nan() && b.is_nan();
@@ -132,6 +152,26 @@ proptest! {
         let (w, g) = (want.to_f64_vec(), got.to_f64_vec());
         for k in 0..w.len() {
             prop_assert!(agree(w[k], g[k]), "element {}: reference {} vs default {} for {:?}", k, w[k], g[k], e);
+        }
+    }
+
+    #[test]
+    fn optimization_does_not_change_results_on_the_reference(
+        e in expr(),
+        xv in data(15),
+        yv in data(5),
+    ) {
+        let xs = Array::from_vec(&[3, 5], xv).unwrap();
+        let ys = Array::from_vec(&[5], yv).unwrap();
+        let want = eval(&e, reference_engine(OptimizerOptions::none()), &xs, &ys);
+        let got = eval(&e, reference_engine(OptimizerOptions::default()), &xs, &ys);
+        prop_assert_eq!(want.dims(), got.dims());
+        let (w, g) = (want.to_f64_vec(), got.to_f64_vec());
+        for k in 0..w.len() {
+            prop_assert!(
+                agree(w[k], g[k]) && (w[k] != 0.0 || w[k].to_bits() == g[k].to_bits()),
+                "element {}: unoptimized {} vs optimized {} for {:?}", k, w[k], g[k], e
+            );
         }
     }
 }

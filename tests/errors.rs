@@ -210,3 +210,14 @@ fn an_input_the_outputs_do_not_use_may_be_left_out_but_is_still_checked() {
     assert_eq!(kind, RuntimeErrorKind::DTypeMismatch);
     assert!(msg.contains("`u`"), "{msg}");
 }
+
+#[test]
+fn reducing_huge_axes_of_an_empty_array_does_not_overflow() {
+    // Found by the e-graph work: the reduced element count 2^80 overflowed a usize product.
+    let g = Graph::new();
+    let x = g.input("x", DType::F32, &[0, 1 << 40, 1 << 40]).unwrap();
+    let m = x.max(AxisSpec::from(vec![1, 2]), false).unwrap();
+    assert_eq!(m.dims(), vec![0]);
+    let s = x.sum(AxisSpec::from(vec![1, 2]), true).unwrap();
+    assert_eq!(s.dims(), vec![0, 1, 1]);
+}

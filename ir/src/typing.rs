@@ -463,12 +463,13 @@ fn infer_reduce(
             format!("{name} reduces one axis or all of them; got axes {axes:?} of {x}"),
         ));
     }
-    let reduced: usize = axes.iter().map(|&a| x.shape.dims()[a]).product();
+    // Any zero-extent reduced axis means no elements (a product could overflow instead).
+    let reduces_nothing = axes.iter().any(|&a| x.shape.dims()[a] == 0);
     let dims: Vec<usize> = (0..x.shape.rank())
         .filter_map(|a| if axes.contains(&a) { keepdims.then_some(1) } else { Some(x.shape.dims()[a]) })
         .collect();
     let shape = shape_of(name, &dims)?;
-    if r.needs_nonempty() && reduced == 0 && shape.numel() > 0 {
+    if r.needs_nonempty() && reduces_nothing && shape.numel() > 0 {
         return Err(IrError::new(
             K::EmptyReduction,
             name,
