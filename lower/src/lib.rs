@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+pub mod conformance;
 pub mod cranelift;
 mod error;
 mod fusion;

@@ -49,7 +49,8 @@ pub struct SupportTable {
     pub rows: Vec<Row>,
 }
 
-fn row_name(op: &Op) -> String {
+/// The support-table row name of `op`.
+pub(crate) fn row_name(op: &Op) -> String {
     match op {
         Op::Nonzero { size: Some(_), .. } => "nonzero(size=K)".to_string(),
         _ => op.name().to_string(),
@@ -58,7 +59,7 @@ fn row_name(op: &Op) -> String {
 
 /// The representative node for `op` on operands of `dtype`: the op (attributes adjusted to
 /// the dtype where they carry one) and its input types.
-fn sample(op: &Op, dtype: DType) -> (Op, Vec<TensorType>) {
+pub(crate) fn sample(op: &Op, dtype: DType) -> (Op, Vec<TensorType>) {
     let t = |d: DType| TensorType { dtype: d, shape: Shape::vector(4) };
     let op = match op {
         Op::Input { name, shape, .. } => Op::Input { name: name.clone(), dtype, shape: shape.clone() },

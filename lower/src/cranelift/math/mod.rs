@@ -346,13 +346,22 @@ impl Emitter<'_, '_> {
         self.b.ins().fdiv(one, den)
     }
 
-    /// IEEE maximum with NaN propagation (either NaN gives NaN).
+    /// The reference's maximum: `a` where `a >= b` or `a` is NaN, else `b` (so either NaN
+    /// gives NaN, and between equal values, `-0` and `+0` included, the first operand wins,
+    /// as in NumPy).
     pub fn maximum(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fmax(a, b)
+        self.first_unless(FloatCC::GreaterThanOrEqual, a, b)
     }
 
-    /// IEEE minimum with NaN propagation.
+    /// The reference's minimum: `a` where `a <= b` or `a` is NaN, else `b`.
     pub fn minimum(&mut self, a: Value, b: Value) -> Value {
-        self.b.ins().fmin(a, b)
+        self.first_unless(FloatCC::LessThanOrEqual, a, b)
+    }
+
+    fn first_unless(&mut self, keep: FloatCC, a: Value, b: Value) -> Value {
+        let ordered = self.b.ins().fcmp(keep, a, b);
+        let a_nan = self.b.ins().fcmp(FloatCC::Unordered, a, a);
+        let take_a = self.b.ins().bor(ordered, a_nan);
+        self.select(take_a, a, b)
     }
 }

@@ -1,0 +1,536 @@
+//! The conformance suite: checks every claim a backend makes against `cpu.reference`.
+//!
+//! A backend author calls [`check`] on their backend in one test:
+//!
+//! ```
+//! use switchyard_lower::{conformance, ReferenceBackend};
+//! let report = conformance::check(&ReferenceBackend);
+//! assert!(report.is_ok(), "{report}");
+//! ```
+//!
+//! For every op of the catalog, every dtype and a few attribute variants (reduction axes,
+//! `keepdims`), the suite asks the backend whether it supports the node. Each claim ("yes")
+//! is run on cases built from random and special values (NaN, ±inf, ±0, subnormals, huge,
+//! integer extremes), an empty array, broadcast operands and, where the backend also claims
+//! a transpose, a non-contiguous (transposed) operand; every case runs on the backend and on
+//! the reference and is compared within the precision the backend declares for that op and
+//! dtype ([`Tolerance`]). Integers and bools must match exactly; NaN must match NaN and
+//! infinities exactly. For accumulating ops (`sum mean var std prod matmul`), `rel` is taken
+//! relative to the sum of the magnitudes of the terms (the reference run on `|x|`), because
+//! cancellation makes an error relative to the result itself meaningless.
+
+use std::fmt;
+
+use switchyard_ir::{catalog, infer, DType, Op, ReduceOp, Shape, TensorType};
+
+use crate::backend::{Backend, NodeQuery, Support, Tolerance};
+use crate::kernel::{KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
+use crate::reference::ReferenceBackend;
+use crate::support::{row_name, sample};
+
+/// What the suite concluded about one claim.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every case matched the reference within the declared precision.
+    Verified {
+        /// How many cases ran.
+        cases: usize,
+    },
+    /// A case did not match (or did not compile or run).
+    Failed {
+        /// The case that failed.
+        case: String,
+        /// The worst element: reference value, backend value, and the allowed error.
+        detail: String,
+    },
+    /// The backend does not claim this op, dtype and variant.
+    NotClaimed {
+        /// The backend's reason.
+        reason: String,
+    },
+}
+
+/// One claim: an op (with an attribute variant) on one dtype.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ClaimResult {
+    /// The op's row name in the support table.
+    pub op: String,
+    /// The attribute variant (`axes=[1]`, ...), empty when the op has one form.
+    pub variant: String,
+    /// The operands' dtype.
+    pub dtype: DType,
+    /// The declared precision checked.
+    pub precision: String,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// The suite's findings for one backend.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ConformanceReport {
+    /// The backend's name.
+    pub backend: String,
+    /// Every claim examined.
+    pub claims: Vec<ClaimResult>,
+}
+
+impl ConformanceReport {
+    /// True when no claim failed.
+    pub fn is_ok(&self) -> bool {
+        self.failed().next().is_none()
+    }
+
+    /// The failed claims.
+    pub fn failed(&self) -> impl Iterator<Item = &ClaimResult> {
+        self.claims.iter().filter(|c| matches!(c.verdict, Verdict::Failed { .. }))
+    }
+
+    /// The verified claims.
+    pub fn verified(&self) -> impl Iterator<Item = &ClaimResult> {
+        self.claims.iter().filter(|c| matches!(c.verdict, Verdict::Verified { .. }))
+    }
+
+    /// The verdict for `op` (a support-table row name) on `dtype` in its first variant.
+    pub fn verdict(&self, op: &str, dtype: DType) -> Option<&Verdict> {
+        self.claims.iter().find(|c| c.op == op && c.dtype == dtype).map(|c| &c.verdict)
+    }
+
+    /// True when every examined variant of `op` on `dtype` that was claimed was verified,
+    /// and at least one was.
+    pub fn is_verified(&self, op: &str, dtype: DType) -> bool {
+        let mut any = false;
+        for c in self.claims.iter().filter(|c| c.op == op && c.dtype == dtype) {
+            match c.verdict {
+                Verdict::Verified { .. } => any = true,
+                Verdict::Failed { .. } => return false,
+                Verdict::NotClaimed { .. } => {}
+            }
+        }
+        any
+    }
+}
+
+impl fmt::Display for ConformanceReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = |pred: fn(&Verdict) -> bool| self.claims.iter().filter(|c| pred(&c.verdict)).count();
+        writeln!(
+            f,
+            "conformance of {}: {} verified, {} failed, {} not claimed",
+            self.backend,
+            n(|v| matches!(v, Verdict::Verified { .. })),
+            n(|v| matches!(v, Verdict::Failed { .. })),
+            n(|v| matches!(v, Verdict::NotClaimed { .. })),
+        )?;
+        for c in self.failed() {
+            if let Verdict::Failed { case, detail } = &c.verdict {
+                let variant = if c.variant.is_empty() { String::new() } else { format!(" ({})", c.variant) };
+                writeln!(
+                    f,
+                    "  FAILED {}{variant} on {} (declared {}): case {case}: {detail}",
+                    c.op, c.dtype, c.precision
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One input case: a label and the operands' types and values.
+struct Case {
+    label: String,
+    inputs: Vec<TensorType>,
+    /// A transpose node in front of operand 0 (the operand is stored transposed).
+    transpose_first: bool,
+}
+
+/// Runs the suite on `backend`.
+pub fn check(backend: &dyn Backend) -> ConformanceReport {
+    let mut claims = Vec::new();
+    for base in catalog() {
+        if matches!(base, Op::ToDevice(_) | Op::Input { .. }) {
+            continue; // not kernel ops: placement and the runtime handle them
+        }
+        for dtype in DType::ALL {
+            let (op0, inputs0) = sample(&base, dtype);
+            let refs: Vec<&TensorType> = inputs0.iter().collect();
+            if infer(&op0, &refs).is_err() {
+                continue; // undefined or eager-only: nothing to claim
+            }
+            for (variant, op) in variants(&op0) {
+                claims.push(check_claim(backend, &op, &variant, dtype, &inputs0));
+            }
+        }
+    }
+    ConformanceReport { backend: backend.name().to_string(), claims }
+}
+
+/// Attribute variants of an op worth checking separately.
+fn variants(op: &Op) -> Vec<(String, Op)> {
+    match op {
+        Op::Reduce { op: r, correction, .. } => {
+            let mk = |axes: &[usize], keepdims: bool| Op::Reduce {
+                op: *r,
+                axes: axes.iter().copied().collect(),
+                keepdims,
+                correction: *correction,
+            };
+            let mut v = vec![
+                ("axes=[1]".to_string(), mk(&[1], false)),
+                ("axes=[0,1]".to_string(), mk(&[0, 1], false)),
+                ("axes=[0], keepdims".to_string(), mk(&[0], true)),
+            ];
+            if matches!(r, ReduceOp::ArgMax | ReduceOp::ArgMin) {
+                v.truncate(1);
+            }
+            v
+        }
+        other => vec![(String::new(), other.clone())],
+    }
+}
+
+fn is_accumulating(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Matmul
+            | Op::Reduce {
+                op: ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Var | ReduceOp::Std | ReduceOp::Prod,
+                ..
+            }
+    )
+}
+
+/// The cases for `op`, given the representative operand types of the support table.
+fn cases(op: &Op, dtype: DType, sample_inputs: &[TensorType]) -> Vec<Case> {
+    let t = |d: DType, dims: &[usize]| TensorType { dtype: d, shape: Shape::new(dims).unwrap_or_default() };
+    let with_dims = |dims: &[&[usize]]| -> Vec<TensorType> {
+        sample_inputs.iter().zip(dims).map(|(s, d)| t(s.dtype, d)).collect()
+    };
+    let arity = sample_inputs.len();
+    let case = |label: &str, inputs: Vec<TensorType>| Case {
+        label: label.to_string(),
+        inputs,
+        transpose_first: false,
+    };
+    match op {
+        Op::Matmul => vec![
+            case("3x5 @ 5x4", with_dims(&[&[3, 5], &[5, 4]])),
+            case("7x13 @ 13x5", with_dims(&[&[7, 13], &[13, 5]])),
+            case("empty k: 2x0 @ 0x3", with_dims(&[&[2, 0], &[0, 3]])),
+            case("empty m: 0x3 @ 3x2", with_dims(&[&[0, 3], &[3, 2]])),
+        ],
+        Op::Reduce { .. } => vec![
+            case("specials 5x41", vec![t(dtype, &[5, 41])]),
+            case("empty rows 3x0", vec![t(dtype, &[3, 0])]),
+            case("empty 0x4", vec![t(dtype, &[0, 4])]),
+            Case { label: "transposed 41x5".into(), inputs: vec![t(dtype, &[41, 5])], transpose_first: true },
+        ],
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) | Op::Clip => {
+            let n = 67; // odd: vector bodies and scalar tails both run
+            let mut v = vec![
+                case("specials and randoms", with_dims(&vec![&[n][..]; arity])),
+                case("empty", with_dims(&vec![&[0][..]; arity])),
+            ];
+            if arity >= 2 {
+                let mut dims: Vec<&[usize]> = vec![&[3, 1], &[1, 5]];
+                dims.extend(std::iter::repeat_n(&[5][..], arity - 2));
+                v.push(case("broadcast 3x1 with 1x5", with_dims(&dims)));
+            } else {
+                v.push(case("0-d", with_dims(&[&[]])));
+            }
+            let mut dims: Vec<&[usize]> = vec![&[7, 3]];
+            dims.extend(std::iter::repeat_n(&[3, 7][..], arity.saturating_sub(1)));
+            v.push(Case {
+                label: "transposed operand".into(),
+                inputs: with_dims(&dims),
+                transpose_first: true,
+            });
+            v
+        }
+        _ => vec![case("specials and randoms", sample_inputs.to_vec())],
+    }
+}
+
+fn check_claim(
+    backend: &dyn Backend,
+    op: &Op,
+    variant: &str,
+    dtype: DType,
+    sample_inputs: &[TensorType],
+) -> ClaimResult {
+    let tol = backend.precision(op, dtype);
+    let mut result = ClaimResult {
+        op: row_name(op),
+        variant: variant.to_string(),
+        dtype,
+        precision: tol.to_string(),
+        verdict: Verdict::NotClaimed { reason: String::new() },
+    };
+    let mut ran = 0;
+    let mut first_reason: Option<String> = None;
+    for (k, case) in cases(op, dtype, sample_inputs).into_iter().enumerate() {
+        let Some(spec) = build_spec(op, &case) else { continue };
+        // The backend must claim every node of the case (a transposed case also needs the
+        // transpose); a case it does not claim is skipped, not failed.
+        let mut claimed = true;
+        for node in &spec.nodes {
+            let ins: Vec<TensorType> = node
+                .operands
+                .iter()
+                .map(|o| match *o {
+                    Operand::Arg(a) => spec.inputs[a].clone(),
+                    Operand::Node(n) => spec.nodes[n].ty.clone(),
+                })
+                .collect();
+            if let Support::No(reason) =
+                backend.supports(&NodeQuery { op: &node.op, inputs: &ins, output: &node.ty })
+            {
+                if !case.transpose_first || std::ptr::eq(node, spec.nodes.last().unwrap_or(node)) {
+                    first_reason.get_or_insert(reason);
+                }
+                claimed = false;
+                break;
+            }
+        }
+        if !claimed {
+            continue;
+        }
+        if let Err(detail) = run_case(backend, op, &spec, tol, k as u64) {
+            result.verdict = Verdict::Failed { case: case.label, detail };
+            return result;
+        }
+        ran += 1;
+    }
+    result.verdict = if ran > 0 {
+        Verdict::Verified { cases: ran }
+    } else {
+        Verdict::NotClaimed { reason: first_reason.unwrap_or_else(|| "no case applies".into()) }
+    };
+    result
+}
+
+/// The kernel for one case: the op over kernel arguments (behind a transpose for the first
+/// operand when the case asks for one). `None` when the case is not well-typed.
+fn build_spec(op: &Op, case: &Case) -> Option<KernelSpec> {
+    let mut nodes = Vec::new();
+    let mut operands: Vec<Operand> = (0..case.inputs.len()).map(Operand::Arg).collect();
+    let mut types: Vec<TensorType> = case.inputs.clone();
+    if case.transpose_first {
+        let first = case.inputs.first()?;
+        let rank = first.shape.rank();
+        let perm = Op::PermuteDims((0..rank).rev().collect());
+        let ty = infer(&perm, &[first]).ok()?;
+        nodes.push(KernelNode { op: perm, operands: vec![Operand::Arg(0)], ty: ty.clone() });
+        operands[0] = Operand::Node(0);
+        types[0] = ty;
+    }
+    let refs: Vec<&TensorType> = types.iter().collect();
+    let ty = infer(op, &refs).ok()?;
+    nodes.push(KernelNode { op: op.clone(), operands, ty });
+    let last = nodes.len() - 1;
+    Some(KernelSpec { inputs: case.inputs.clone(), nodes, outputs: vec![last] })
+}
+
+/// Special values first, then seeded randoms, `n` in all, as `f64` (converted per dtype).
+fn values(dtype: DType, n: usize, seed: u64) -> Vec<f64> {
+    let specials: Vec<f64> = match dtype {
+        DType::Bool => vec![0.0, 1.0, 1.0, 0.0],
+        DType::I32 => vec![0.0, 1.0, -1.0, 2.0, -7.0, 100.0, f64::from(i32::MAX), f64::from(i32::MIN)],
+        DType::I64 => vec![0.0, 1.0, -1.0, 2.0, -7.0, 100.0, i64::MAX as f64, i64::MIN as f64],
+        _ => {
+            let (sub, huge) = if dtype == DType::F32 { (1e-40, 1e38) } else { (1e-310, 1e300) };
+            vec![
+                0.0,
+                -0.0,
+                1.0,
+                -1.0,
+                0.5,
+                -2.5,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NAN,
+                sub,
+                -sub,
+                huge,
+                -huge,
+                88.7,
+                -103.9,
+                3.0,
+            ]
+        }
+    };
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut out: Vec<f64> = specials.into_iter().cycle().take(n.min(16)).collect();
+    while out.len() < n {
+        let u = next();
+        out.push(match dtype {
+            DType::Bool => f64::from(u8::from(u < 0.5)),
+            DType::I32 | DType::I64 => ((u - 0.5) * 2000.0).round(),
+            _ => (u - 0.5) * 40.0,
+        });
+    }
+    out.truncate(n);
+    out
+}
+
+fn encode(dtype: DType, v: &[f64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len() * dtype.size_bytes());
+    for &x in v {
+        match dtype {
+            DType::Bool => out.push(u8::from(x != 0.0)),
+            DType::I32 => out.extend_from_slice(&(x as i32).to_le_bytes()),
+            DType::I64 => out.extend_from_slice(&(x as i64).to_le_bytes()),
+            DType::F32 => out.extend_from_slice(&(x as f32).to_le_bytes()),
+            DType::F64 => out.extend_from_slice(&x.to_le_bytes()),
+        }
+    }
+    out
+}
+
+fn decode(dtype: DType, b: &[u8]) -> Vec<f64> {
+    let w = dtype.size_bytes().max(1);
+    b.chunks_exact(w)
+        .map(|c| match dtype {
+            DType::Bool => f64::from(c[0]),
+            DType::I32 => f64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            DType::I64 => i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f64,
+            DType::F32 => f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            DType::F64 => f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+        })
+        .collect()
+}
+
+/// Runs `spec` on `backend` over `inputs` (byte buffers); the output bytes.
+fn run_on(backend: &dyn Backend, spec: &KernelSpec, inputs: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+    let kernel = backend.compile(spec).map_err(|e| format!("compile: {e}"))?;
+    let views: Vec<TensorView<'_>> = spec
+        .inputs
+        .iter()
+        .zip(inputs)
+        .map(|(t, b)| TensorView { dtype: t.dtype, shape: &t.shape, data: b })
+        .collect();
+    let out_ty = spec.output_types().next().ok_or("kernel without output")?;
+    let mut out = vec![0u8; out_ty.shape.numel() * out_ty.dtype.size_bytes()];
+    let mut outs = [TensorViewMut { dtype: out_ty.dtype, shape: &out_ty.shape, data: &mut out }];
+    kernel.run(&views, &mut outs).map_err(|e| format!("run: {e}"))?;
+    Ok(out)
+}
+
+fn ulps_apart(dtype: DType, a: f64, b: f64) -> u64 {
+    let key = |x: f64| -> i64 {
+        if dtype == DType::F32 {
+            let i = (x as f32).to_bits() as i32;
+            i64::from(if i < 0 { i32::MIN - i } else { i })
+        } else {
+            let i = x.to_bits() as i64;
+            if i < 0 {
+                i64::MIN - i
+            } else {
+                i
+            }
+        }
+    };
+    key(a).abs_diff(key(b))
+}
+
+/// Whether `got` matches the reference `want` within `tol` (`scale`: the magnitude the
+/// relative error is measured against).
+fn matches(dtype: DType, want: f64, got: f64, tol: Tolerance, scale: f64) -> bool {
+    if want.is_nan() || got.is_nan() {
+        return want.is_nan() && got.is_nan();
+    }
+    if want.is_infinite() || got.is_infinite() || !dtype.is_float() {
+        return want == got && want.is_sign_negative() == got.is_sign_negative();
+    }
+    if want == 0.0 && got == 0.0 {
+        return want.is_sign_negative() == got.is_sign_negative() || tol.rel > 0.0 || tol.abs > 0.0;
+    }
+    (got - want).abs() <= tol.abs + tol.rel * scale || ulps_apart(dtype, want, got) <= u64::from(tol.ulps)
+}
+
+fn run_case(
+    backend: &dyn Backend,
+    op: &Op,
+    spec: &KernelSpec,
+    tol: Tolerance,
+    seed: u64,
+) -> Result<(), String> {
+    let data: Vec<Vec<f64>> = spec
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut v = values(t.dtype, t.shape.numel(), seed * 7 + i as u64);
+            if i > 0 && v.len() > 3 {
+                let len = v.len();
+                v.rotate_left((3 * i) % len); // operands meet different specials
+            }
+            v
+        })
+        .collect();
+    let bytes: Vec<Vec<u8>> = spec.inputs.iter().zip(&data).map(|(t, v)| encode(t.dtype, v)).collect();
+    let want_b = run_on(&ReferenceBackend, spec, &bytes).map_err(|e| format!("the reference failed: {e}"))?;
+    let got_b = run_on(backend, spec, &bytes)?;
+    let out_dtype = spec.output_types().next().map_or(DType::F64, |t| t.dtype);
+    let want = decode(out_dtype, &want_b);
+    let got = decode(out_dtype, &got_b);
+    if !out_dtype.is_float() {
+        return match want_b.iter().zip(&got_b).position(|(a, b)| a != b) {
+            None => Ok(()),
+            Some(p) => {
+                let k = p / out_dtype.size_bytes().max(1);
+                Err(format!("element {k}: reference {}, backend {} (exact required)", want[k], got[k]))
+            }
+        };
+    }
+    let scale: Vec<f64> = if is_accumulating(op) {
+        let abs: Vec<Vec<u8>> = spec
+            .inputs
+            .iter()
+            .zip(&data)
+            .map(|(t, v)| encode(t.dtype, &v.iter().map(|x| x.abs()).collect::<Vec<_>>()))
+            .collect();
+        let s = run_on(&ReferenceBackend, spec, &abs).map_err(|e| format!("the reference failed: {e}"))?;
+        decode(out_dtype, &s)
+    } else {
+        want.iter().map(|w| w.abs()).collect()
+    };
+    for (k, (&w, &g)) in want.iter().zip(&got).enumerate() {
+        let sc = scale.get(k).copied().unwrap_or(0.0).abs().max(w.abs());
+        if !matches(out_dtype, w, g, tol, sc) {
+            return Err(format!(
+                "element {k}: reference {w:e}, backend {g:e} ({} ulp apart; allowed {tol})",
+                ulps_apart(out_dtype, w, g)
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CraneliftBackend;
+
+    #[test]
+    fn the_reference_conforms_to_itself() {
+        let report = check(&ReferenceBackend);
+        assert!(report.is_ok(), "{report}");
+        assert!(report.verified().count() > 100, "{report}");
+    }
+
+    #[test]
+    fn cpu_cranelift_conforms() {
+        let report = check(&CraneliftBackend::new());
+        assert!(report.is_ok(), "{report}");
+        assert!(report.is_verified("exp", DType::F32));
+        assert!(report.is_verified("sum", DType::F64));
+        assert!(matches!(report.verdict("exp", DType::I32), Some(Verdict::NotClaimed { .. }) | None));
+    }
+}
