@@ -30,11 +30,11 @@ pub use switchyard_frontend::{
 };
 pub use switchyard_ir::{
     catalog, BinaryOp, Category, DType, Device, DeviceKind, IrError, IrErrorKind, Laziness, Op, OpInfo,
-    ReduceOp, Scalar, Shape, UnaryOp, OP_SET_VERSION,
+    OpSetVersion, ReduceOp, Scalar, Shape, UnaryOp, OP_SET_VERSION,
 };
 pub use switchyard_lower::{
-    support_table, Backend, CompiledKernel, KernelSpec, LowerError, LowerErrorKind, NodeQuery, Plan,
-    Registry, Support, SupportTable, TensorView, TensorViewMut, Tolerance,
+    conformance, support_table, verified_support_table, Backend, CompiledKernel, KernelSpec, LowerError,
+    LowerErrorKind, NodeQuery, Plan, Registry, Support, SupportTable, TensorView, TensorViewMut, Tolerance,
 };
 pub use switchyard_passes::{Options as OptimizerOptions, Report as OptimizerReport};
 pub use switchyard_runtime::{

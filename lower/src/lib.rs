@@ -35,4 +35,4 @@ pub use plan::{build_plan, Plan, PlanInput, PlanNode, PlanRequest, PlannedKernel
 pub use reference::ReferenceBackend;
 pub use registry::{Override, Registry};
 pub use render::human_bytes;
-pub use support::{support_table, Cell, Row, SupportTable};
+pub use support::{support_table, verified_support_table, Cell, Row, SupportTable};

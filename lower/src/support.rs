@@ -17,6 +17,9 @@ pub enum Cell {
     Yes {
         /// The promised precision, e.g. `exact` or `2 ulp`.
         precision: String,
+        /// Whether the conformance suite verified the claim (see
+        /// [`SupportTable::mark_verified`]).
+        verified: bool,
     },
     /// Not supported, and why.
     No {
@@ -97,7 +100,9 @@ pub fn support_table(registry: &Registry) -> SupportTable {
                     Err(e) if e.kind() == IrErrorKind::NotLazy => Cell::EagerOnly,
                     Err(_) => Cell::Undefined,
                     Ok(out) => match b.supports(&NodeQuery { op: &op, inputs: &inputs, output: &out }) {
-                        Support::Yes => Cell::Yes { precision: b.precision(&op, dtype).to_string() },
+                        Support::Yes => {
+                            Cell::Yes { precision: b.precision(&op, dtype).to_string(), verified: false }
+                        }
                         Support::No(reason) => Cell::No { reason },
                     },
                 };
@@ -110,7 +115,33 @@ pub fn support_table(registry: &Registry) -> SupportTable {
     SupportTable { backends, rows }
 }
 
+/// [`support_table`] with every backend's claims run through the conformance suite and the
+/// verified cells marked (what `switchyard support-table` and the README show).
+pub fn verified_support_table(registry: &Registry) -> SupportTable {
+    let mut table = support_table(registry);
+    let reports: Vec<_> = registry.backends().iter().map(|b| crate::conformance::check(b.as_ref())).collect();
+    table.mark_verified(&reports);
+    table
+}
+
 impl SupportTable {
+    /// Marks the "yes" cells that `reports` (conformance runs, one per backend) verified.
+    pub fn mark_verified(&mut self, reports: &[crate::conformance::ConformanceReport]) {
+        for row in &mut self.rows {
+            for report in reports {
+                let Some(cells) = row.cells.get_mut(&report.backend) else { continue };
+                for (dtype_name, cell) in cells.iter_mut() {
+                    let Some(dtype) = DType::ALL.into_iter().find(|d| d.name() == dtype_name) else {
+                        continue;
+                    };
+                    if let Cell::Yes { verified, .. } = cell {
+                        *verified = report.is_verified(&row.op, dtype);
+                    }
+                }
+            }
+        }
+    }
+
     /// A Markdown table: one column per backend and dtype; reasons for "no" as footnotes.
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
@@ -129,8 +160,14 @@ impl SupportTable {
             for (name, _) in &self.backends {
                 for d in DType::ALL {
                     let text = match row.cells.get(name).and_then(|c| c.get(d.name())) {
-                        Some(Cell::Yes { precision }) if precision == "exact" => "yes".to_string(),
-                        Some(Cell::Yes { precision }) => format!("yes ({precision})"),
+                        Some(Cell::Yes { precision, verified }) => {
+                            let mark = if *verified { " ✓" } else { "" };
+                            if precision == "exact" {
+                                format!("yes{mark}")
+                            } else {
+                                format!("yes ({precision}){mark}")
+                            }
+                        }
                         Some(Cell::No { reason }) => {
                             let n = match notes.iter().position(|r| r == reason) {
                                 Some(i) => i + 1,
@@ -150,7 +187,8 @@ impl SupportTable {
             out.push('\n');
         }
         out.push_str("\n`-`: not defined for that dtype (the type checker refuses it). ");
-        out.push_str("`eager`: needs eager execution; refused when the graph is built.\n");
+        out.push_str("`eager`: needs eager execution; refused when the graph is built. ");
+        out.push_str("✓: verified against `cpu.reference` by the conformance suite.\n");
         for (i, n) in notes.iter().enumerate() {
             let _ = writeln!(out, "\n[{}] {n}", i + 1);
         }

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use switchyard::stages::frontend::expr;
 use switchyard::{
-    random_array, read_npy, support_table, write_npy, Array, Device, Engine, Graph, OptimizerOptions,
-    Registry, Tensor,
+    random_array, read_npy, verified_support_table, write_npy, Array, Device, Engine, Graph,
+    OptimizerOptions, Registry, Tensor,
 };
 
 use spec::{parse_input, InputSpec, Source};
@@ -87,7 +87,8 @@ pub enum Command {
         #[arg(long)]
         code: bool,
     },
-    /// Print which backend supports which op on which dtype, from their declarations.
+    /// Print which backend supports which op on which dtype, from their declarations, with
+    /// the claims the conformance suite verified in this run marked.
     SupportTable {
         /// Output format.
         #[arg(long, value_enum, default_value = "md")]
@@ -122,7 +123,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
             plan(&expr, &inputs, &device, format, no_opt, code)
         }
         Command::SupportTable { format } => {
-            let table = support_table(&Registry::with_builtins());
+            let table = verified_support_table(&Registry::with_builtins());
             match format {
                 TableFormat::Md => print!("{}", table.to_markdown()),
                 TableFormat::Json => println!("{}", table.to_json()),
