@@ -8,6 +8,7 @@ use switchyard_ir::{DeviceKind, OP_SET_VERSION};
 use crate::backend::Backend;
 use crate::cranelift::CraneliftBackend;
 use crate::error::{LowerError, LowerErrorKind};
+use crate::gemm::GemmBackend;
 use crate::reference::ReferenceBackend;
 
 /// A per-op override: nodes whose op has this name go to this backend first, if it supports them.
@@ -32,10 +33,12 @@ impl Registry {
         Registry::default()
     }
 
-    /// The built-in backends: `cpu.cranelift` (priority 10) and `cpu.reference` (0).
+    /// The built-in backends: `cpu.gemm` (priority 20, matmul only), `cpu.cranelift` (10) and
+    /// `cpu.reference` (0).
     pub fn with_builtins() -> Registry {
         let mut r = Registry::new();
         // Built-ins are built against this op set and have distinct names: this cannot fail.
+        let _ = r.register(Arc::new(GemmBackend::new()));
         let _ = r.register(Arc::new(CraneliftBackend::new()));
         let _ = r.register(Arc::new(ReferenceBackend));
         r
