@@ -93,10 +93,26 @@ fn choose_backend(
             Support::No(why) => skipped.push(format!("{}: {why}", b.name())),
         }
     }
+    // The fix, where a backend of another device kind could run the node: never a silent
+    // copy, but the explicit transfer the graph would need.
+    let elsewhere: Vec<String> = registry
+        .backends()
+        .iter()
+        .filter(|b| b.device_kind() != device.kind && b.supports(query).is_yes())
+        .map(|b| format!("`{}` ({} device)", b.name(), b.device_kind()))
+        .collect();
+    let fix = match elsewhere.first() {
+        Some(_) => format!(
+            "\n  fix: {} supports it; move its operands there with `to_device` (and the result back), \
+             or plan for that device",
+            elsewhere.join(", ")
+        ),
+        None => String::new(),
+    };
     Err(LowerError::new(
         LowerErrorKind::NoBackend,
         format!(
-            "no backend of device `{device}` supports node {}\n  {}",
+            "no backend of device `{device}` supports node {}\n  {}{fix}",
             graph.display_node(id),
             skipped.join("\n  ")
         ),

@@ -249,6 +249,13 @@ mod tests {
         assert_eq!(e.kind(), LowerErrorKind::NoBackend);
         let msg = e.to_string();
         assert!(msg.contains("sin(%1)") && msg.contains("gpu.toy: sin is not implemented"), "{msg}");
+        // A GPU chain with a CPU-only step: the error names the fix, an explicit transfer.
+        assert!(
+            msg.contains(
+                "fix: `cpu.reference` (cpu device) supports it; move its operands there with `to_device`"
+            ),
+            "{msg}"
+        );
     }
 
     #[test]
