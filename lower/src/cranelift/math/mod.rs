@@ -226,13 +226,7 @@ impl Emitter<'_, '_> {
         // Beyond these, e^x overflows to inf or underflows to 0 in the type.
         let (hi, lo) =
             if f32_lane { (88.722_84, -103.972_08) } else { (709.782_712_893_384, -745.133_219_101_941_1) };
-        let hic = self.c(hi);
-        let loc = self.c(lo);
-        // Clamp with compares + selects; NaN fails both compares and passes through.
-        let over = self.b.ins().fcmp(FloatCC::GreaterThan, x, hic);
-        let under = self.b.ins().fcmp(FloatCC::LessThan, x, loc);
-        let xc = self.select(over, hic, x);
-        let xc = self.select(under, loc, xc);
+        let (xc, over, under) = self.clamp(x, hi, lo);
         let (n, r) = self.exp_reduce(xc);
         let p = self.exp_poly(r);
         self.scale_and_saturate(p, n, over, under)
@@ -257,17 +251,25 @@ impl Emitter<'_, '_> {
         self.select(under, zero, y)
     }
 
-    /// `2^x`: `x = n + r`, `|r| <= 1/2` (exact), a polynomial for `2^r = e^(r ln2)` (Taylor
-    /// coefficients `ln2^k/k!`), and the two-step scaling of [`Emitter::exp`].
-    pub fn exp2(&mut self, x: Value) -> Value {
-        let f32_lane = self.lane() == types::F32;
-        let (hi, lo) = if f32_lane { (128.0, -151.0) } else { (1024.0, -1076.0) };
+    /// `x` clamped to `[lo, hi]` with compares and selects (much faster than `fmin`/`fmax`
+    /// here), and the masks of the lanes that were above and below. NaN fails both compares
+    /// and passes through.
+    fn clamp(&mut self, x: Value, hi: f64, lo: f64) -> (Value, Value, Value) {
         let hic = self.c(hi);
         let loc = self.c(lo);
         let over = self.b.ins().fcmp(FloatCC::GreaterThan, x, hic);
         let under = self.b.ins().fcmp(FloatCC::LessThan, x, loc);
         let xc = self.select(over, hic, x);
         let xc = self.select(under, loc, xc);
+        (xc, over, under)
+    }
+
+    /// `2^x`: `x = n + r`, `|r| <= 1/2` (exact), a polynomial for `2^r = e^(r ln2)` (Taylor
+    /// coefficients `ln2^k/k!`), and the two-step scaling of [`Emitter::exp`].
+    pub fn exp2(&mut self, x: Value) -> Value {
+        let f32_lane = self.lane() == types::F32;
+        let (hi, lo) = if f32_lane { (128.0, -151.0) } else { (1024.0, -1076.0) };
+        let (xc, over, under) = self.clamp(x, hi, lo);
         let n = self.b.ins().nearest(xc);
         let r = self.b.ins().fsub(xc, n);
         let terms = if f32_lane { 8 } else { 14 };
