@@ -48,30 +48,16 @@ fn pow_minus_one(cx: &mut Ctx<'_>, root: Id, n: &SyNode) -> Option<Id> {
 }
 
 /// The exact reciprocal of a float constant that is a power of two, when `1/c` is itself
-/// representable (so `x * (1/c)` and `x / c` round the same real number once).
+/// representable (so `x * (1/c)` and `x / c` round the same real number once). A normal
+/// power of two has an all-zero mantissa; its reciprocal is a power of two as well, exact
+/// unless it overflows or underflows to zero.
 pub(crate) fn exact_reciprocal(c: Scalar) -> Option<Scalar> {
     match c {
-        Scalar::F32(v) => {
-            let r = 1.0 / v;
-            (v.is_finite()
-                && v != 0.0
-                && r.is_finite()
-                && r != 0.0
-                && r * v == 1.0
-                && (v.to_bits() & 0x007f_ffff) == 0
-                && v.is_normal())
-            .then_some(Scalar::F32(r))
+        Scalar::F32(v) if v.is_normal() && v.to_bits() & 0x007f_ffff == 0 => {
+            Some(1.0 / v).filter(|r| r.is_finite() && *r != 0.0).map(Scalar::F32)
         }
-        Scalar::F64(v) => {
-            let r = 1.0 / v;
-            (v.is_finite()
-                && v != 0.0
-                && r.is_finite()
-                && r != 0.0
-                && r * v == 1.0
-                && (v.to_bits() & 0x000f_ffff_ffff_ffff) == 0
-                && v.is_normal())
-            .then_some(Scalar::F64(r))
+        Scalar::F64(v) if v.is_normal() && v.to_bits() & 0x000f_ffff_ffff_ffff == 0 => {
+            Some(1.0 / v).filter(|r| r.is_finite() && *r != 0.0).map(Scalar::F64)
         }
         _ => None,
     }
