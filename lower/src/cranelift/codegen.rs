@@ -69,8 +69,24 @@ pub fn build(
     layout: &Layout,
     config: TargetFrontendConfig,
 ) -> Result<Function, LowerError> {
-    let (_, wanted) = build_with(spec, layout, config, &[])?;
-    build_with(spec, layout, config, &wanted).map(|(f, _)| f)
+    with_hoisted_constants(|hoist| build_with(spec, layout, config, hoist))
+}
+
+/// Emits a function twice: a dry run records the float constants its body asks for, the real
+/// run materializes them before the loop (Cranelift does not hoist them itself).
+fn with_hoisted_constants(
+    emit: impl Fn(&[(f64, Type)]) -> Result<(Function, Vec<(f64, Type)>), LowerError>,
+) -> Result<Function, LowerError> {
+    let (_, wanted) = emit(&[])?;
+    emit(&wanted).map(|(f, _)| f)
+}
+
+/// The lane type, the 128-bit vector type and its lane count for a float dtype.
+fn vector_types(dtype: DType) -> (Type, Type, i64) {
+    match dtype {
+        DType::F32 => (types::F32, types::F32X4, 4),
+        _ => (types::F64, types::F64X2, 2),
+    }
 }
 
 /// One emission of the function, with `hoist` materialized before the loop; also returns
@@ -83,10 +99,7 @@ fn build_with(
 ) -> Result<(Function, Vec<(f64, Type)>), LowerError> {
     let call_conv = config.default_call_conv;
     let dtype = kernel_dtype(spec)?;
-    let (lane, vec_ty, width) = match dtype {
-        DType::F32 => (types::F32, types::F32X4, 4i64),
-        _ => (types::F64, types::F64X2, 2i64),
-    };
+    let (lane, vec_ty, width) = vector_types(dtype);
     let size = dtype.size_bytes() as i64;
     let mut func = Function::with_name_signature(UserFuncName::user(0, 0), signature(call_conv));
     let mut fctx = FunctionBuilderContext::new();
@@ -402,8 +415,7 @@ pub fn build_reduce(
     layout: &Layout,
     config: TargetFrontendConfig,
 ) -> Result<Function, LowerError> {
-    let (_, wanted) = build_reduce_with(spec, layout, config, &[])?;
-    build_reduce_with(spec, layout, config, &wanted).map(|(f, _)| f)
+    with_hoisted_constants(|hoist| build_reduce_with(spec, layout, config, hoist))
 }
 
 fn build_reduce_with(
@@ -418,8 +430,7 @@ fn build_reduce_with(
         spec.nodes[last].operands.first().copied().ok_or_else(|| unsupported("reduce without operand"))?;
     let dtype = kernel_dtype(spec)?;
     let is_f32 = dtype == DType::F32;
-    let (lane, vec_ty, width) =
-        if is_f32 { (types::F32, types::F32X4, 4i64) } else { (types::F64, types::F64X2, 2i64) };
+    let (lane, vec_ty, width) = vector_types(dtype);
     let size = dtype.size_bytes() as i64;
     let is_sum = matches!(op, ReduceOp::Sum | ReduceOp::Mean);
     let mut func =
