@@ -533,6 +533,7 @@ mod tests {
     use switchyard_passes::Report;
 
     use super::*;
+    use crate::conformance::{aligned, decode as floats, encode, randoms};
     use crate::kernel::KernelNode;
     use crate::reference::ReferenceBackend;
     use crate::{build_plan, PlanRequest, Registry};
@@ -554,19 +555,6 @@ mod tests {
         }
     }
 
-    /// Uniform values in [-20, 20) from a seeded xorshift.
-    fn randoms(n: usize, seed: u64) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 40.0
-            })
-            .collect()
-    }
-
     /// Random values with NaN, infinities and signed zeros sprinkled in (about 1 in `every`).
     fn with_specials(n: usize, seed: u64, every: usize) -> Vec<f64> {
         let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0];
@@ -582,35 +570,12 @@ mod tests {
 
     /// The values in `dtype`, in an 8-byte-aligned buffer (as the runtime's are).
     fn bytes(dtype: DType, values: &[f64]) -> Vec<u64> {
-        let mut raw: Vec<u8> = match dtype {
-            DType::F32 => values.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect(),
-            _ => values.iter().flat_map(|&v| v.to_le_bytes()).collect(),
-        };
-        let len = raw.len();
-        raw.resize(len.div_ceil(8) * 8, 0);
-        let mut words: Vec<u64> = raw
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .collect();
-        words.shrink_to_fit();
-        words
+        aligned(&encode(dtype, values))
     }
 
     /// The first `n` bytes of `words`.
     fn view(words: &[u64], n: usize) -> &[u8] {
         &bytemuck::cast_slice(words)[..n]
-    }
-
-    fn floats(dtype: DType, b: &[u8]) -> Vec<f64> {
-        match dtype {
-            DType::F32 => {
-                b.chunks_exact(4).map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
-            }
-            _ => b
-                .chunks_exact(8)
-                .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-                .collect(),
-        }
     }
 
     /// Compiles `spec` on `backend` and runs it on `inputs` (values cast to the dtypes).

@@ -5,6 +5,7 @@ use switchyard_ir::{catalog, infer, BinaryOp, DType, Op, ReduceOp, Scalar, Shape
 
 use super::CraneliftBackend;
 use crate::backend::{Backend, NodeQuery, Tolerance};
+use crate::conformance::{decode as floats, encode as bytes, randoms, ulps_apart};
 use crate::kernel::{KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
 use crate::reference::ReferenceBackend;
 
@@ -34,39 +35,6 @@ fn specials() -> Vec<f64> {
     ]
 }
 
-fn randoms(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let u = (s >> 11) as f64 / (1u64 << 53) as f64;
-            (u - 0.5) * 40.0
-        })
-        .collect()
-}
-
-fn bytes(dtype: DType, values: &[f64]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(values.len() * dtype.size_bytes());
-    for &v in values {
-        match dtype {
-            DType::F32 => out.extend_from_slice(&(v as f32).to_le_bytes()),
-            _ => out.extend_from_slice(&v.to_le_bytes()),
-        }
-    }
-    out
-}
-
-fn floats(dtype: DType, b: &[u8]) -> Vec<f64> {
-    match dtype {
-        DType::F32 => {
-            b.chunks_exact(4).map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
-        }
-        _ => b.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
-    }
-}
-
 /// Distance in units in the last place of `dtype` (0 for equal values, including -0 == +0).
 fn ulps(dtype: DType, a: f64, b: f64) -> u64 {
     if a == 0.0 && b == 0.0 && a.is_sign_negative() != b.is_sign_negative() {
@@ -78,23 +46,7 @@ fn ulps(dtype: DType, a: f64, b: f64) -> u64 {
     if a.is_nan() || b.is_nan() || a.is_infinite() || b.is_infinite() {
         return u64::MAX;
     }
-    let key = |x: f64| -> i64 {
-        match dtype {
-            DType::F32 => {
-                let i = (x as f32).to_bits() as i32;
-                i64::from(if i < 0 { i32::MIN - i } else { i })
-            }
-            _ => {
-                let i = x.to_bits() as i64;
-                if i < 0 {
-                    i64::MIN - i
-                } else {
-                    i
-                }
-            }
-        }
-    };
-    key(a).abs_diff(key(b))
+    ulps_apart(dtype, a, b)
 }
 
 /// Runs `spec` on both backends and checks every output within `tol` ulps.
