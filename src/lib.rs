@@ -33,8 +33,9 @@ pub use switchyard_ir::{
     OpSetVersion, ReduceOp, Scalar, Shape, UnaryOp, OP_SET_VERSION,
 };
 pub use switchyard_lower::{
-    conformance, support_table, verified_support_table, Backend, CompiledKernel, KernelSpec, LowerError,
-    LowerErrorKind, NodeQuery, Plan, Registry, Support, SupportTable, TensorView, TensorViewMut, Tolerance,
+    conformance, support_table, verified_support_table, Backend, CacheReport, CompiledKernel, KernelSpec,
+    LowerError, LowerErrorKind, NodeQuery, Plan, Registry, Support, SupportTable, TensorView, TensorViewMut,
+    Tolerance,
 };
 pub use switchyard_passes::{Options as OptimizerOptions, Report as OptimizerReport};
 pub use switchyard_runtime::{

@@ -56,3 +56,31 @@ fn extra_unrelated_nodes_do_not_change_the_key() {
     t.eval(Device::CPU, &[("x", &xs), ("y", &ys)]).unwrap();
     assert_eq!(engine.executable_cache_stats(), (1, 1));
 }
+
+#[test]
+fn the_kernel_cache_lists_its_entries_and_explains_each_miss() {
+    let engine = Engine::new(Registry::with_builtins());
+    let (xs, ys) = inputs(64);
+    // Another size and another constant reuse the kernel: hits, not misses.
+    for (n, c) in [(64, 2.0), (64, 3.0)] {
+        let (_, t) = w1(&engine, n, c);
+        t.eval(Device::CPU, &[("x", &xs), ("y", &ys)]).unwrap();
+    }
+    let caches = engine.kernel_caches();
+    let jit = caches.iter().find(|c| c.backend == "cpu.cranelift").expect("the JIT keeps a cache");
+    assert_eq!((jit.misses, jit.hits, jit.entries.len()), (1, 1, 1), "{jit}");
+    assert_eq!(jit.recent_misses[0].reason, "cold cache");
+
+    // y broadcast along the loop: same ops, another broadcast pattern, and the miss says so.
+    let g = Graph::with_engine(engine.clone());
+    let x = g.input("x", DType::F32, &[64]).unwrap();
+    let y = g.input("y", DType::F32, &[1]).unwrap();
+    let t = (((&x * 2.0).unwrap() + 1.0).exp() * &y - &x).unwrap();
+    let y1 = Array::from_vec(&[1], vec![1.0f32]).unwrap();
+    t.eval(Device::CPU, &[("x", &xs), ("y", &y1)]).unwrap();
+    let caches = engine.kernel_caches();
+    let jit = caches.iter().find(|c| c.backend == "cpu.cranelift").unwrap();
+    assert_eq!(jit.misses, 2, "{jit}");
+    let reason = &jit.recent_misses[1].reason;
+    assert!(reason.contains("in broadcast pattern: [walk, bcast] here, [walk, walk] cached"), "{reason}");
+}

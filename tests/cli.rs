@@ -139,6 +139,26 @@ fn plan_code_shows_the_generated_kernel() {
 }
 
 #[test]
+fn plan_explain_cache_shows_entries_and_why_each_kernel_missed() {
+    // Two kernels of one structure but another dtype: the second misses on the dtype.
+    let args = ["plan", "exp(x) + exp(y)", "--input", "x=f32[8]", "--input", "y=f64[8]", "--explain-cache"];
+    let o = switchyard(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("kernel cache of cpu.cranelift:"), "{text}");
+    assert!(text.contains("cached  f32 exp, inputs [walk]"), "{text}");
+    assert!(text.contains("missed  f32 exp, inputs [walk]: cold cache"), "{text}");
+    assert!(text.contains("in dtype: f64 here, f32 cached"), "{text}");
+    // As JSON: the plan and the caches in one object.
+    let o = switchyard(&[&args[..], &["--format", "json"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["plan"]["kernels"].is_array(), "{v}");
+    let caches = v["kernel_caches"].as_array().unwrap();
+    assert!(caches.iter().any(|c| c["backend"] == "cpu.cranelift" && c["misses"] == 2), "{v}");
+}
+
+#[test]
 fn nonzero_without_size_fails_naming_the_alternative() {
     let err = fails(&["eval", "nonzero(x)", "--input", "x=f32[10]"]);
     assert!(err.contains("nonzero") && err.contains("size="), "{err}");

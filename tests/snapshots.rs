@@ -65,6 +65,8 @@ fn printed_plan() {
           1 cpu.cranelift %2=sub %3=exp 144 B 128 B  %1    f32x4 loop, 4 vectors per iteration, 64K-element chunks on rayon
           2 cpu.cranelift %4=sum        128 B 16 B   -     f32x4 reduction, fixed-order partials, 64K-element chunks on rayon
           3 cpu.cranelift %5=div        144 B 128 B  %3 %4 f32x4 loop, 4 vectors per iteration, 64K-element chunks on rayon
+        why:
+          kernels 0 1 2 3 on cpu.cranelift: priority 10 (skipped cpu.gemm: cpu.gemm only runs matmul)
         outputs: %5:f32[4,8]"#]]
     .assert_eq(&mask_time(&plan.to_string()));
 }

@@ -132,3 +132,52 @@ fn the_support_table_shows_the_toy_backend_with_its_reasons() {
     assert_eq!(cells("neg")[5], "yes ✓", "{}", row("neg"));
     assert_eq!(cells("abs")[5], "yes", "the failed claim is not marked verified: {}", row("abs"));
 }
+
+/// A registry holding only the toy: nothing else can take what it refuses.
+fn toy_only() -> switchyard::Engine {
+    let mut registry = Registry::new();
+    registry.register(Arc::new(Toy)).unwrap();
+    switchyard::Engine::new(registry)
+}
+
+#[test]
+fn the_no_backend_error_names_the_node_its_expression_text_and_every_reason() {
+    use switchyard::prelude::*;
+    let g = Graph::with_engine(toy_only());
+    let x = g.input("x", DType::F32, &[4]).unwrap();
+    let env = [("x".to_string(), x)].into_iter().collect();
+    let t = switchyard::expr::build(&g, "-x + exp(x)", &env).unwrap();
+    let err = g.plan(&[&t], Device::CPU).unwrap_err().to_string();
+    let mut lines = err.lines();
+    assert_eq!(
+        lines.next(),
+        Some("no backend of device `cpu` supports node %1 = exp(%0) : f32[4], from the expression `exp(x)`"),
+        "{err}"
+    );
+    assert_eq!(lines.next().map(str::trim), Some("acme.toy: acme.toy only runs neg, abs and add"), "{err}");
+}
+
+#[test]
+fn an_override_routes_one_op_to_the_toy_and_the_plan_says_why() {
+    use switchyard::prelude::*;
+    let mut registry = Registry::with_builtins();
+    registry.register(Arc::new(Toy)).unwrap();
+    registry.override_op("neg", "acme.toy").unwrap();
+    let g = Graph::with_engine(switchyard::Engine::new(registry));
+    let x = g.input("x", DType::F32, &[4]).unwrap();
+    let t = (-&x).unwrap().exp().unwrap();
+    let plan = g.plan(&[&t], Device::CPU).unwrap();
+    let why: Vec<(&str, &str)> =
+        plan.kernels.iter().map(|k| (k.backend.as_str(), k.reason.as_str())).collect();
+    assert_eq!(why[0], ("acme.toy", "override for `neg`"), "{plan}");
+    assert_eq!(why[1].0, "cpu.cranelift", "{plan}");
+    let text = plan.to_string();
+    assert!(text.contains("why:\n  kernel 0 on acme.toy: override for `neg`\n"), "{text}");
+    // And it runs: neg on the toy, exp in the JIT.
+    let xs = Array::from_vec(&[4], vec![0.0f32, 1.0, -2.0, 3.0]).unwrap();
+    let out = t.eval(Device::CPU, &[("x", &xs)]).unwrap().to_vec::<f32>().unwrap();
+    let want: Vec<f32> = [0.0f32, 1.0, -2.0, 3.0].iter().map(|v| (-v).exp()).collect();
+    for (o, w) in out.iter().zip(&want) {
+        assert!((o - w).abs() <= 2.0 * f32::EPSILON * w.abs(), "{out:?} vs {want:?}");
+    }
+}

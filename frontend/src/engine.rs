@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use switchyard_ir::{Device, NodeId, Op, TensorType};
-use switchyard_lower::Registry;
+use switchyard_lower::{CacheReport, Registry};
 use switchyard_passes::Options;
 use switchyard_runtime::Executable;
 
@@ -140,5 +140,11 @@ impl Engine {
     /// The optimizer options.
     pub fn options(&self) -> &Options {
         &self.options
+    }
+
+    /// The backends' kernel caches: what each holds and, for recent misses, which part of
+    /// the key differed from the nearest cached kernel.
+    pub fn kernel_caches(&self) -> Vec<CacheReport> {
+        self.registry.kernel_caches()
     }
 }

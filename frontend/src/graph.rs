@@ -1,6 +1,7 @@
 //! `Graph`: a shared handle to the IR graph that tensors are built into, and the entry
 //! points that turn it into a plan or an executable.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use switchyard_ir::{DType, Device, IrError, IrErrorKind, NodeId, Op, Scalar, Shape, TensorType};
@@ -16,6 +17,8 @@ use crate::tensor::Tensor;
 struct Inner {
     ir: Mutex<switchyard_ir::Graph>,
     engine: Engine,
+    /// The expression text each node was built from, where it was built from text.
+    origins: Mutex<HashMap<NodeId, String>>,
 }
 
 /// A lazy graph under construction. Cloning gives another handle to the same graph;
@@ -51,7 +54,13 @@ impl Graph {
 
     /// An empty graph planned with `engine`.
     pub fn with_engine(engine: Engine) -> Graph {
-        Graph { inner: Arc::new(Inner { ir: Mutex::new(switchyard_ir::Graph::new()), engine }) }
+        Graph {
+            inner: Arc::new(Inner {
+                ir: Mutex::new(switchyard_ir::Graph::new()),
+                engine,
+                origins: Mutex::new(HashMap::new()),
+            }),
+        }
     }
 
     /// The engine this graph is planned with.
@@ -63,6 +72,41 @@ impl Graph {
         // A panic while holding the lock cannot leave the graph half-updated: `add` mutates
         // only after every check has passed. So a poisoned lock is still consistent.
         self.inner.ir.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Records that node `id` was built from the expression text `text` (the first text
+    /// recorded for a node is kept: hash-consing may hand an existing node to a later text).
+    pub(crate) fn note_origin(&self, id: NodeId, text: &str) {
+        let mut origins = self.inner.origins.lock().unwrap_or_else(|e| e.into_inner());
+        origins.entry(id).or_insert_with(|| text.to_string());
+    }
+
+    /// The expression text a node of the optimized graph `optimized` most likely came from:
+    /// the text of a node of this graph with the same op and the same operand and result
+    /// types (the optimizer renumbers nodes, so ids cannot be compared).
+    fn origin_of(&self, optimized: &switchyard_ir::Graph, id: NodeId) -> Option<String> {
+        let origins = self.inner.origins.lock().unwrap_or_else(|e| e.into_inner());
+        if origins.is_empty() || id.index() >= optimized.len() {
+            return None;
+        }
+        let wanted = optimized.node(id);
+        let types = |g: &switchyard_ir::Graph, n: &switchyard_ir::Node| {
+            n.inputs().iter().map(|i| g.node(*i).ty().clone()).collect::<Vec<_>>()
+        };
+        let wanted_inputs = types(optimized, wanted);
+        let g = self.lock();
+        let mut found: Vec<(NodeId, &String)> = origins
+            .iter()
+            .filter(|(nid, _)| {
+                nid.index() < g.len() && {
+                    let n = g.node(**nid);
+                    n.op() == wanted.op() && n.ty() == wanted.ty() && types(&g, n) == wanted_inputs
+                }
+            })
+            .map(|(nid, text)| (*nid, text))
+            .collect();
+        found.sort_by_key(|(nid, _)| *nid);
+        found.first().map(|(_, text)| (*text).clone())
     }
 
     pub(crate) fn same(&self, other: &Graph) -> bool {
@@ -218,17 +262,21 @@ impl Graph {
         device: Device,
     ) -> Result<Plan> {
         let optimized = optimize(&self.lock(), ids, self.engine().options())?;
-        let plan = build_plan(
-            PlanRequest {
-                graph: &optimized.graph,
-                outputs: &optimized.outputs,
-                signature,
-                device,
-                report: optimized.report,
-            },
-            self.engine().registry(),
-        )?;
-        Ok(plan)
+        let graph = optimized.graph;
+        let request = PlanRequest {
+            graph: &graph,
+            outputs: &optimized.outputs,
+            signature,
+            device,
+            report: optimized.report,
+        };
+        build_plan(request, self.engine().registry()).map_err(|e| {
+            // Name the expression text the failing node came from, where there is one.
+            match e.node().and_then(|id| self.origin_of(&graph, id)) {
+                Some(text) => e.with_origin(&text).into(),
+                None => e.into(),
+            }
+        })
     }
 
     /// Compiles a plan made by [`Graph::plan`] into an executable.

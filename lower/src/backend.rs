@@ -8,6 +8,7 @@ use switchyard_ir::{DType, DeviceKind, Op, OpSetVersion, TensorType};
 
 use crate::error::LowerError;
 use crate::kernel::{CompiledKernel, KernelSpec};
+use crate::kernel_cache::CacheReport;
 
 /// Whether a backend runs a node: yes, or no with a reason a user can act on.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -123,5 +124,11 @@ pub trait Backend: Send + Sync {
     /// is its own kernel; fusing backends return more.
     fn max_fused_nodes(&self) -> usize {
         1
+    }
+
+    /// What its kernel cache holds and why recent lookups missed, if it keeps one.
+    /// Optional: `None` (the default) for backends that compile nothing worth caching.
+    fn kernel_cache(&self) -> Option<CacheReport> {
+        None
     }
 }

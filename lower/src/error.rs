@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use switchyard_ir::NodeId;
+
 /// The class of a lowering error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LowerErrorKind {
@@ -28,12 +30,34 @@ pub enum LowerErrorKind {
 pub struct LowerError {
     kind: LowerErrorKind,
     message: String,
+    node: Option<NodeId>,
 }
 
 impl LowerError {
     /// A new error.
     pub fn new(kind: LowerErrorKind, message: impl Into<String>) -> LowerError {
-        LowerError { kind, message: message.into() }
+        LowerError { kind, message: message.into(), node: None }
+    }
+
+    /// The same error, about node `node` of the graph being planned.
+    pub fn at_node(mut self, node: NodeId) -> LowerError {
+        self.node = Some(node);
+        self
+    }
+
+    /// The node of the planned graph the error is about, if it is about one.
+    pub fn node(&self) -> Option<NodeId> {
+        self.node
+    }
+
+    /// The same error with the expression text its node came from added to its first line.
+    pub fn with_origin(mut self, text: &str) -> LowerError {
+        let (first, rest) = match self.message.split_once('\n') {
+            Some((first, rest)) => (first.to_string(), format!("\n{rest}")),
+            None => (self.message.clone(), String::new()),
+        };
+        self.message = format!("{first}, from the expression `{text}`{rest}");
+        self
     }
 
     /// The class of error.

@@ -45,7 +45,8 @@ pub fn place(graph: &Graph, target: Device, registry: &Registry) -> Result<Vec<P
                     graph.display_node(id),
                     devices[src.index()]
                 ),
-            ));
+            )
+            .at_node(id));
         }
         let inputs: Vec<TensorType> = node.inputs().iter().map(|i| graph.node(*i).ty().clone()).collect();
         let query = NodeQuery { op, inputs: &inputs, output: node.ty() };
@@ -116,7 +117,8 @@ fn choose_backend(
             graph.display_node(id),
             skipped.join("\n  ")
         ),
-    ))
+    )
+    .at_node(id))
 }
 
 /// The device of every node: inputs on the target, `to_device` on its argument, anything
@@ -149,7 +151,8 @@ fn assign_devices(graph: &Graph, target: Device) -> Result<Vec<Device>, LowerErr
                                      hint: add to_device(..., {prev}) or to_device(..., {d}) to say where it runs",
                                     graph.display_node(id)
                                 ),
-                            ))
+                            )
+                            .at_node(id))
                         }
                         Some(_) => {}
                     }

@@ -9,6 +9,7 @@ use crate::backend::Backend;
 use crate::cranelift::CraneliftBackend;
 use crate::error::{LowerError, LowerErrorKind};
 use crate::gemm::GemmBackend;
+use crate::kernel_cache::CacheReport;
 use crate::reference::ReferenceBackend;
 
 /// A per-op override: nodes whose op has this name go to this backend first, if it supports them.
@@ -103,6 +104,11 @@ impl Registry {
             self.backends.iter().filter(|b| b.device_kind() == kind).collect();
         v.sort_by_key(|b| std::cmp::Reverse(b.priority()));
         v
+    }
+
+    /// The kernel caches of the backends that keep one: what they hold and why lookups missed.
+    pub fn kernel_caches(&self) -> Vec<CacheReport> {
+        self.backends.iter().filter_map(|b| b.kernel_cache()).collect()
     }
 }
 

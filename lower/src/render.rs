@@ -83,6 +83,22 @@ impl fmt::Display for Plan {
             }
             writeln!(f, "{}", line.trim_end())?;
         }
+        if !self.kernels.is_empty() {
+            // Which backend won each kernel and why (override, priority, what was skipped),
+            // one line per distinct answer.
+            writeln!(f, "why:")?;
+            let mut seen: Vec<(&str, &str, Vec<String>)> = Vec::new();
+            for k in &self.kernels {
+                match seen.iter_mut().find(|(b, r, _)| *b == k.backend && *r == k.reason) {
+                    Some((_, _, ids)) => ids.push(k.id.to_string()),
+                    None => seen.push((&k.backend, &k.reason, vec![k.id.to_string()])),
+                }
+            }
+            for (backend, reason, ids) in seen {
+                let label = if ids.len() == 1 { "kernel" } else { "kernels" };
+                writeln!(f, "  {label} {} on {backend}: {reason}", ids.join(" "))?;
+            }
+        }
         write!(f, "outputs: {}", values(&self.outputs))
     }
 }

@@ -86,6 +86,10 @@ pub enum Command {
         /// Also compile the kernels and print the code each backend generated.
         #[arg(long)]
         code: bool,
+        /// Also compile the kernels and show the backends' kernel caches: what they hold,
+        /// and for each miss which part of the key differed from the nearest cached kernel.
+        #[arg(long)]
+        explain_cache: bool,
     },
     /// Print which backend supports which op on which dtype, from their declarations, with
     /// the claims the conformance suite verified in this run marked.
@@ -119,8 +123,9 @@ pub enum Command {
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Eval { expr, inputs, device, out, seed } => eval(&expr, &inputs, &device, out, seed),
-        Command::Plan { expr, inputs, device, format, no_opt, code } => {
-            plan(&expr, &inputs, &device, format, no_opt, code)
+        Command::Plan { expr, inputs, device, format, no_opt, code, explain_cache } => {
+            let show = PlanExtras { code, explain_cache };
+            plan(&expr, &inputs, &device, format, no_opt, show)
         }
         Command::SupportTable { format } => {
             let table = verified_support_table(&Registry::with_builtins());
@@ -228,13 +233,20 @@ fn stat(x: f64) -> String {
     }
 }
 
+/// What `plan` shows besides the plan (both compile the kernels).
+#[derive(Clone, Copy, Debug)]
+struct PlanExtras {
+    code: bool,
+    explain_cache: bool,
+}
+
 fn plan(
     source: &str,
     specs: &[String],
     device: &str,
     format: PlanFormat,
     no_opt: bool,
-    code: bool,
+    show: PlanExtras,
 ) -> Result<(), String> {
     let device = parse_device(device)?;
     let mut engine = Engine::global();
@@ -245,17 +257,38 @@ fn plan(
     let (env, _) = declare(&g, specs, 0, false)?;
     let t = expr::build(&g, source, &env).map_err(|e| e.to_string())?;
     let plan = g.plan(&[&t], device).map_err(|e| e.to_string())?;
+    let json_with_caches = show.explain_cache && matches!(format, PlanFormat::Json);
     match format {
         PlanFormat::Text => println!("{plan}"),
         PlanFormat::Dot => print!("{}", plan.to_dot()),
+        PlanFormat::Json if json_with_caches => {}
         PlanFormat::Json => println!("{}", plan.to_json()),
     }
-    if code {
-        let backends: Vec<String> = plan.kernels.iter().map(|k| k.backend.clone()).collect();
-        let exe = g.compile_plan(plan).map_err(|e| e.to_string())?;
+    if !show.code && !show.explain_cache {
+        return Ok(());
+    }
+    let plan_json = json_with_caches.then(|| plan.to_json());
+    let backends: Vec<String> = plan.kernels.iter().map(|k| k.backend.clone()).collect();
+    let exe = g.compile_plan(plan).map_err(|e| e.to_string())?;
+    if show.code {
         for (i, (k, backend)) in exe.kernels().iter().zip(backends).enumerate() {
             println!("\n; kernel {i} on {backend}");
             println!("{}", k.code().unwrap_or_else(|| "; (interpreted: no generated code)".to_string()));
+        }
+    }
+    if show.explain_cache {
+        let caches = g.engine().kernel_caches();
+        match plan_json {
+            Some(plan_json) => {
+                let plan: serde_json::Value = serde_json::from_str(&plan_json).map_err(|e| e.to_string())?;
+                let out = serde_json::json!({ "plan": plan, "kernel_caches": caches });
+                println!("{out}");
+            }
+            None => {
+                for c in &caches {
+                    print!("\n{c}");
+                }
+            }
         }
     }
     Ok(())

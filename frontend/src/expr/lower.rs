@@ -49,7 +49,7 @@ type VResult<T> = std::result::Result<T, ExprError>;
 pub fn build(graph: &Graph, source: &str, env: &Env) -> Result<Tensor> {
     let render = |e: ExprError| Error::Expr { rendered: e.render(source), error: e };
     let ast = parse(source).map_err(render)?;
-    let mut lowerer = Lowerer { graph, env };
+    let mut lowerer = Lowerer { graph, env, source };
     let value = lowerer.expr(&ast).map_err(render)?;
     match value {
         Value::Tensor(t) => Ok(t),
@@ -64,6 +64,7 @@ pub fn build(graph: &Graph, source: &str, env: &Env) -> Result<Tensor> {
 struct Lowerer<'a> {
     graph: &'a Graph,
     env: &'a Env,
+    source: &'a str,
 }
 
 /// Turns a builder error into one pointing at `span`.
@@ -240,7 +241,18 @@ fn lit_f64(l: Literal) -> f64 {
 }
 
 impl Lowerer<'_> {
+    /// Builds `e`, and remembers the text a tensor came from (for later error messages).
     fn expr(&mut self, e: &Expr) -> VResult<Value> {
+        let value = self.build_expr(e)?;
+        if let Value::Tensor(t) = &value {
+            if let Some(text) = self.source.get(e.span.start..e.span.end) {
+                self.graph.note_origin(t.id(), text);
+            }
+        }
+        Ok(value)
+    }
+
+    fn build_expr(&mut self, e: &Expr) -> VResult<Value> {
         let span = e.span;
         match &e.kind {
             ExprKind::Int(i) => Ok(Value::Lit(Literal::Int(*i))),

@@ -1,15 +1,12 @@
-//! The kernel cache: compiled code keyed by kernel structure (ops, wiring, dtype, which
-//! inputs are broadcast along the inner loop), never by sizes or constant values, so a new N
-//! or a new constant reuses the code. Bounded (least recently used goes first); evicted code
-//! is freed once no kernel uses it. Every miss records why it missed.
-
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+//! The key of `cpu.cranelift`'s kernel cache: what the generated code depends on (ops,
+//! wiring, dtype, which inputs are broadcast along the inner loop), never sizes or constant
+//! values, so a new N or a new constant reuses the code. The cache itself is the shared
+//! [`crate::kernel_cache::KernelCache`].
 
 use switchyard_ir::{DType, Op, Scalar, Shape};
 
-use super::jit::JitCode;
 use crate::kernel::{KernelSpec, Operand};
+use crate::kernel_cache::CacheKey;
 
 /// How many structures the cache keeps.
 pub const CAPACITY: usize = 256;
@@ -51,91 +48,58 @@ impl CodeKey {
             inner_strides: inner_strides.to_vec(),
         }
     }
+}
 
-    /// Why `self` is not `other`, in words (for miss reports).
-    fn difference(&self, other: &CodeKey) -> Option<&'static str> {
-        if self.nodes != other.nodes || self.outputs != other.outputs || self.inputs != other.inputs {
-            None
-        } else if self.dtype != other.dtype {
-            Some("same ops, another dtype")
-        } else {
-            Some("same ops, another broadcast pattern")
-        }
+fn op_label(op: &Op) -> String {
+    match op {
+        Op::Full { .. } => "const".to_string(),
+        Op::Unary(_) | Op::Binary(_) => op.name().to_string(),
+        other => other.to_string(),
     }
 }
 
-/// Counters and the latest misses, for `--explain-cache` style reports.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CacheStats {
-    /// Lookups that found code.
-    pub hits: u64,
-    /// Lookups that compiled.
-    pub misses: u64,
-    /// Entries dropped to stay under capacity.
-    pub evictions: u64,
-    /// Entries held now.
-    pub entries: usize,
-    /// The most recent misses (newest last), each with its reason.
-    pub recent_misses: Vec<String>,
+fn strides_label(strides: &[u8]) -> String {
+    let parts: Vec<&str> = strides.iter().map(|&s| if s == 0 { "bcast" } else { "walk" }).collect();
+    format!("[{}]", parts.join(", "))
 }
 
-#[derive(Default)]
-struct Inner {
-    /// Most recently used last.
-    entries: VecDeque<(CodeKey, Arc<JitCode>)>,
-    stats: CacheStats,
-}
+impl CacheKey for CodeKey {
+    fn describe(&self) -> String {
+        let ops: Vec<String> = self.nodes.iter().map(|(op, _)| op_label(op)).collect();
+        format!("{} {}, inputs {}", self.dtype, ops.join("+"), strides_label(&self.inner_strides))
+    }
 
-/// The cache itself; cheap to share.
-#[derive(Default)]
-pub struct KernelCache {
-    inner: Mutex<Inner>,
-}
-
-impl KernelCache {
-    /// The code for `key`, compiling it with `compile` on a miss.
-    pub fn get_or_compile<E>(
-        &self,
-        key: CodeKey,
-        compile: impl FnOnce() -> Result<JitCode, E>,
-    ) -> Result<Arc<JitCode>, E> {
-        {
-            let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(pos) = inner.entries.iter().position(|(k, _)| *k == key) {
-                inner.stats.hits += 1;
-                if let Some(entry) = inner.entries.remove(pos) {
-                    let code = entry.1.clone();
-                    inner.entries.push_back(entry);
-                    return Ok(code);
-                }
+    fn differences(&self, cached: &Self) -> Option<Vec<String>> {
+        let ops = |k: &CodeKey| k.nodes.iter().map(|(op, _)| op.name()).collect::<Vec<_>>();
+        if ops(self) != ops(cached) {
+            return None;
+        }
+        let mut d = Vec::new();
+        if self.dtype != cached.dtype {
+            d.push(format!("dtype: {} here, {} cached", self.dtype, cached.dtype));
+        }
+        for (i, ((a, wa), (b, wb))) in self.nodes.iter().zip(&cached.nodes).enumerate() {
+            // Erased constants differ only by dtype, which is reported once above.
+            let both_constants = matches!((a, b), (Op::Full { .. }, Op::Full { .. }));
+            if a != b && !both_constants {
+                // Same op name, other attributes (axes, keepdims, clip bounds).
+                d.push(format!("node {i}: {a} here, {b} cached"));
+            } else if wa != wb {
+                d.push(format!("node {i} operands: {wa:?} here, {wb:?} cached"));
             }
         }
-        // Compile without holding the lock: other threads may look up meanwhile.
-        let code = Arc::new(compile()?);
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let reason = inner
-            .entries
-            .iter()
-            .find_map(|(k, _)| key.difference(k))
-            .unwrap_or(if inner.entries.is_empty() { "cold cache" } else { "new kernel structure" });
-        let ops: Vec<&str> = key.nodes.iter().map(|(op, _)| op.name()).collect();
-        inner.stats.misses += 1;
-        inner.stats.recent_misses.push(format!("{} {}: {reason}", key.dtype, ops.join("+")));
-        if inner.stats.recent_misses.len() > 32 {
-            inner.stats.recent_misses.remove(0);
+        if self.inputs != cached.inputs {
+            d.push(format!("inputs: {} here, {} cached", self.inputs, cached.inputs));
+        } else if self.inner_strides != cached.inner_strides {
+            d.push(format!(
+                "broadcast pattern: {} here, {} cached",
+                strides_label(&self.inner_strides),
+                strides_label(&cached.inner_strides)
+            ));
         }
-        if inner.entries.len() >= CAPACITY {
-            inner.entries.pop_front();
-            inner.stats.evictions += 1;
+        if self.outputs != cached.outputs {
+            d.push(format!("outputs: nodes {:?} here, {:?} cached", self.outputs, cached.outputs));
         }
-        inner.entries.push_back((key, code.clone()));
-        inner.stats.entries = inner.entries.len();
-        Ok(code)
-    }
-
-    /// A snapshot of the counters.
-    pub fn stats(&self) -> CacheStats {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        CacheStats { entries: inner.entries.len(), ..inner.stats.clone() }
+        Some(d)
     }
 }

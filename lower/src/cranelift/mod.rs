@@ -27,20 +27,26 @@ use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, ReduceOp, Una
 
 use crate::kernel::Operand;
 
-use self::cache::KernelCache;
+use self::cache::CAPACITY;
 use self::codegen::{build, build_reduce, kernel_dtype, reduce_signature, reduction_of, signature, Layout};
 use self::jit::{jit_error, Entry, JitCode, JitKernel, KernelFn, ReduceFn, ReduceKernel, RowLayout};
 use self::layout::{iter_space, iter_space_split};
 use crate::backend::{Backend, NodeQuery, Support, Tolerance};
 use crate::error::LowerError;
 use crate::kernel::{CompiledKernel, KernelSpec};
+use crate::kernel_cache::{CacheReport, KernelCache};
 
-pub use self::cache::{CacheStats, CodeKey};
+pub use self::cache::CodeKey;
 
 /// The Cranelift JIT backend, with its kernel cache.
-#[derive(Default)]
 pub struct CraneliftBackend {
-    cache: KernelCache,
+    cache: KernelCache<CodeKey, JitCode>,
+}
+
+impl Default for CraneliftBackend {
+    fn default() -> CraneliftBackend {
+        CraneliftBackend { cache: KernelCache::new(CAPACITY) }
+    }
 }
 
 impl CraneliftBackend {
@@ -48,16 +54,11 @@ impl CraneliftBackend {
     pub fn new() -> CraneliftBackend {
         CraneliftBackend::default()
     }
-
-    /// The kernel cache's counters and recent misses.
-    pub fn cache_stats(&self) -> CacheStats {
-        self.cache.stats()
-    }
 }
 
 impl std::fmt::Debug for CraneliftBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CraneliftBackend({:?})", self.cache.stats())
+        write!(f, "CraneliftBackend({:?})", self.cache)
     }
 }
 
@@ -210,16 +211,17 @@ impl Backend for CraneliftBackend {
     fn supports(&self, node: &NodeQuery<'_>) -> Support {
         if let Op::Reduce { op, axes, correction, .. } = node.op {
             let rank = node.inputs.first().map_or(0, |t| t.shape.rank());
-            if !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Max | ReduceOp::Min)
-                || *correction != 0
-            {
+            if !matches!(op, ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Max | ReduceOp::Min) {
                 return Support::no(format!("{} is not generated yet (runs on cpu.reference)", op.name()));
+            }
+            if *correction != 0 {
+                return Support::no(format!("{}: correction={correction} unsupported", op.name()));
             }
             let trailing =
                 !axes.is_empty() && axes.iter().enumerate().all(|(k, &a)| a == rank - axes.len() + k);
             if !trailing {
                 return Support::no(format!(
-                    "{}: only reductions over trailing axes are generated yet",
+                    "{}: axes={axes:?} unsupported on rank {rank}; only trailing axes are generated yet",
                     op.name()
                 ));
             }
@@ -291,6 +293,10 @@ impl Backend for CraneliftBackend {
 
     fn max_fused_nodes(&self) -> usize {
         64
+    }
+
+    fn kernel_cache(&self) -> Option<CacheReport> {
+        Some(self.cache.report(self.name()))
     }
 
     fn describe_kernel(&self, spec: &KernelSpec) -> Option<String> {

@@ -336,14 +336,38 @@ fn code_is_cached_by_structure_not_by_size_or_constant() {
     };
     backend.compile(&spec(100, 2.0, &[100])).unwrap();
     backend.compile(&spec(5000, 3.5, &[5000])).unwrap();
-    let s = backend.cache_stats();
-    assert_eq!((s.misses, s.hits, s.entries), (1, 1, 1), "{s:?}");
+    let s = backend.kernel_cache().unwrap();
+    assert_eq!((s.misses, s.hits, s.entries.len()), (1, 1, 1), "{s:?}");
     // The constant really is the new one: 3.5 * x + y.
     check(&spec(7, 3.5, &[7]), &[randoms(7, 1), randoms(7, 2)], Tolerance::EXACT, "cached constant");
     backend.compile(&spec(100, 2.0, &[])).unwrap();
-    let s = backend.cache_stats();
+    let s = backend.kernel_cache().unwrap();
     assert_eq!(s.misses, 2);
-    assert!(s.recent_misses.last().is_some_and(|m| m.contains("broadcast pattern")), "{s:?}");
+    let miss = &s.recent_misses[1];
+    assert_eq!(miss.kernel, "f32 const+mul+add, inputs [walk, bcast]");
+    assert_eq!(
+        miss.reason,
+        "differs from cached `f32 const+mul+add, inputs [walk, walk]` in broadcast pattern: \
+         [walk, bcast] here, [walk, walk] cached"
+    );
+    // Another dtype is named as such.
+    let f64_spec = {
+        let mut s = spec(9, 2.0, &[9]);
+        for t in &mut s.inputs {
+            t.dtype = DType::F64;
+        }
+        for n in &mut s.nodes {
+            n.ty.dtype = DType::F64;
+            if let Op::Full { value, .. } = &mut n.op {
+                *value = Scalar::F64(2.0);
+            }
+        }
+        s
+    };
+    backend.compile(&f64_spec).unwrap();
+    let s = backend.kernel_cache().unwrap();
+    let reason = &s.recent_misses[2].reason;
+    assert!(reason.ends_with("in dtype: f64 here, f32 cached"), "{reason}");
 }
 
 fn reduce_spec(op: ReduceOp, dtype: DType, dims: &[usize], k: usize, keepdims: bool) -> KernelSpec {
