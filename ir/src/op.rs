@@ -20,6 +20,14 @@ pub struct OpSetVersion {
     pub minor: u32,
 }
 
+impl OpSetVersion {
+    /// Whether a backend built for this op set knows an op introduced in `since`: same
+    /// major version and a minor version at least as new.
+    pub fn knows(self, since: OpSetVersion) -> bool {
+        self.major == since.major && self.minor >= since.minor
+    }
+}
+
 impl fmt::Display for OpSetVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)
@@ -588,6 +596,13 @@ impl Op {
         self.info().name
     }
 
+    /// The op-set version that introduced this op. A backend built for an older minor
+    /// version does not know the op, so placement never asks it. Every op of the first
+    /// release is 1.0; an op added later names its version here.
+    pub fn since(&self) -> OpSetVersion {
+        OpSetVersion { major: 1, minor: 0 }
+    }
+
     /// True for elementwise ops (including `where`, `cast`, `clip`).
     pub fn is_elementwise(&self) -> bool {
         self.info().category == Category::Elementwise
@@ -722,5 +737,25 @@ impl fmt::Display for Op {
         write!(f, "{}(", self.name())?;
         self.fmt_attrs(f)?;
         f.write_str(")")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backend_knows_ops_of_its_own_and_older_minor_versions_only() {
+        let v = |major, minor| OpSetVersion { major, minor };
+        assert!(v(1, 2).knows(v(1, 0)));
+        assert!(v(1, 2).knows(v(1, 2)));
+        assert!(!v(1, 1).knows(v(1, 2)), "an older minor does not know a newer op");
+        assert!(!v(2, 5).knows(v(1, 0)), "another major is another language");
+        // Every op of the first release is known to a backend built for 1.0.
+        let first = v(1, 0);
+        for op in catalog() {
+            assert!(first.knows(op.since()), "{op}");
+        }
+        assert!(OP_SET_VERSION.knows(Op::Matmul.since()));
     }
 }

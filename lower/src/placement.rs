@@ -3,7 +3,7 @@
 
 use switchyard_ir::{Category, Device, Graph, NodeId, Op, TensorType};
 
-use crate::backend::{NodeQuery, Support};
+use crate::backend::{Backend, NodeQuery, Support};
 use crate::error::{LowerError, LowerErrorKind};
 use crate::registry::Registry;
 
@@ -76,14 +76,14 @@ fn choose_backend(
     let mut skipped: Vec<String> = Vec::new();
     if let Some(ov) = registry.override_for(query.op.name()) {
         if let Some(b) = registry.get(&ov.backend).filter(|b| b.device_kind() == device.kind) {
-            match b.supports(query) {
+            match knows_then_supports(b.as_ref(), query) {
                 Support::Yes => return Ok((b.name().to_string(), format!("override for `{}`", ov.op))),
                 Support::No(why) => skipped.push(format!("override {}: {why}", b.name())),
             }
         }
     }
     for b in &candidates {
-        match b.supports(query) {
+        match knows_then_supports(b.as_ref(), query) {
             Support::Yes => {
                 let mut reason = format!("priority {}", b.priority());
                 if !skipped.is_empty() {
@@ -99,7 +99,7 @@ fn choose_backend(
     let elsewhere: Vec<String> = registry
         .backends()
         .iter()
-        .filter(|b| b.device_kind() != device.kind && b.supports(query).is_yes())
+        .filter(|b| b.device_kind() != device.kind && knows_then_supports(b.as_ref(), query).is_yes())
         .map(|b| format!("`{}` ({} device)", b.name(), b.device_kind()))
         .collect();
     let fix = match elsewhere.first() {
@@ -119,6 +119,19 @@ fn choose_backend(
         ),
     )
     .at_node(id))
+}
+
+/// A backend's answer, unless it was built for an op set older than the op: then it is not
+/// asked (it cannot know what the op means).
+fn knows_then_supports(backend: &dyn Backend, query: &NodeQuery<'_>) -> Support {
+    let (built, since) = (backend.op_set_version(), query.op.since());
+    if !built.knows(since) {
+        return Support::no(format!(
+            "built for op set {built}; `{}` arrived in op set {since}",
+            query.op.name()
+        ));
+    }
+    backend.supports(query)
 }
 
 /// The device of every node: inputs on the target, `to_device` on its argument, anything
