@@ -33,14 +33,14 @@ pub use switchyard_ir::{
     OpSetVersion, ReduceOp, Scalar, Shape, UnaryOp, OP_SET_VERSION,
 };
 pub use switchyard_lower::{
-    conformance, support_table, verified_support_table, Backend, CacheReport, CompiledKernel, KernelSpec,
-    LowerError, LowerErrorKind, NodeQuery, Plan, Registry, Support, SupportTable, TensorView, TensorViewMut,
-    Tolerance,
+    conformance, support_table, verified_support_table, Backend, CacheReport, CompiledKernel, DeviceBuffer,
+    DeviceInfo, DeviceMemory, DeviceView, KernelSpec, LowerError, LowerErrorKind, NodeQuery, Plan, Registry,
+    Support, SupportTable, TensorView, TensorViewMut, Tolerance,
 };
 pub use switchyard_passes::{Options as OptimizerOptions, Report as OptimizerReport};
 pub use switchyard_runtime::{
-    decode_npy, encode_npy, random_array, read_npy, write_npy, Array, Executable, RunStats, RuntimeError,
-    RuntimeErrorKind,
+    decode_npy, encode_npy, random_array, read_npy, write_npy, Array, DeviceArray, Executable, RunStats,
+    RuntimeError, RuntimeErrorKind,
 };
 
 pub mod bench;

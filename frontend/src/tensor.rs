@@ -520,10 +520,13 @@ impl Tensor {
         self.graph.compile(&[self], device)
     }
 
-    /// Computes this tensor on `device` from named inputs.
+    /// Computes this tensor on `device` from named host inputs and returns it in host
+    /// memory. On a device other than the host this uploads the inputs and downloads the
+    /// result (see [`Executable::run_round_trip`]); keep data resident with
+    /// `DeviceArray` and [`Executable::run_on_device`] instead.
     pub fn eval(&self, device: Device, inputs: &[(&str, &Array)]) -> Result<Array> {
         let exe = self.compile(device)?;
-        let mut out = exe.run(inputs)?;
+        let mut out = exe.run_round_trip(inputs)?;
         out.pop().ok_or_else(|| {
             switchyard_runtime::RuntimeError::new(switchyard_runtime::RuntimeErrorKind::Kernel, "no output")
                 .into()

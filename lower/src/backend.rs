@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use switchyard_ir::{DType, DeviceKind, Op, OpSetVersion, TensorType};
 
+use crate::device_memory::{DeviceInfo, DeviceMemory};
 use crate::error::LowerError;
 use crate::kernel::{CompiledKernel, KernelSpec};
 use crate::kernel_cache::CacheReport;
@@ -124,6 +125,18 @@ pub trait Backend: Send + Sync {
     /// is its own kernel; fusing backends return more.
     fn max_fused_nodes(&self) -> usize {
         1
+    }
+
+    /// The memory of device `ordinal` of its kind, for device backends (the runtime
+    /// allocates, uploads and downloads through it). `None` (the default): host memory.
+    fn device_memory(&self, ordinal: u32) -> Option<Arc<dyn DeviceMemory>> {
+        let _ = ordinal;
+        None
+    }
+
+    /// The devices it can run on, for `switchyard devices`. Default: none listed.
+    fn devices(&self) -> Vec<DeviceInfo> {
+        Vec::new()
     }
 
     /// What its kernel cache holds and why recent lookups missed, if it keeps one.

@@ -6,6 +6,7 @@ use std::fmt;
 
 use switchyard_ir::{DType, Op, Shape, TensorType};
 
+use crate::device_memory::DeviceView;
 use crate::error::{LowerError, LowerErrorKind};
 
 /// Where a kernel node takes an operand from.
@@ -119,6 +120,14 @@ pub trait CompiledKernel: Send + Sync + fmt::Debug {
     /// Runs the kernel. Implementations check their arguments (see [`check_args`]) and
     /// return an error, never panic, on a mismatch.
     fn run(&self, inputs: &[TensorView<'_>], outputs: &mut [TensorViewMut<'_>]) -> Result<(), LowerError>;
+
+    /// Runs the kernel on arguments in device memory (kernels of device backends). Returns
+    /// when the work is queued or done; a later download waits for it. The default refuses:
+    /// host kernels run on host memory only.
+    fn run_device(&self, inputs: &[DeviceView<'_>], outputs: &[DeviceView<'_>]) -> Result<(), LowerError> {
+        let _ = (inputs, outputs);
+        Err(LowerError::new(LowerErrorKind::Kernel, "this kernel runs on host memory only"))
+    }
 
     /// Generated code for display (`plan --code`), if the backend has any to show.
     fn code(&self) -> Option<String> {

@@ -5,7 +5,8 @@
 //! kernels, liveness and peak memory, the [`Plan`] with its text, DOT and JSON renderings,
 //! and the backends' code generators (the reference interpreter, `cpu.reference`).
 //!
-//! What it is not: it never allocates user data and never runs a kernel; the runtime does.
+//! What it is not: it never allocates user data on its own and never runs a kernel; device
+//! backends say how their memory is allocated ([`DeviceMemory`]), the runtime decides when.
 //!
 //! Invariants:
 //! - Every kernel of a plan runs on a backend that said [`Support::Yes`] to each of its nodes.
@@ -16,6 +17,7 @@
 mod backend;
 pub mod conformance;
 pub mod cranelift;
+mod device_memory;
 mod error;
 mod fusion;
 pub mod gemm;
@@ -30,6 +32,7 @@ mod support;
 
 pub use backend::{Backend, NodeQuery, Support, Tolerance};
 pub use cranelift::CraneliftBackend;
+pub use device_memory::{foreign_buffer, DeviceBuffer, DeviceInfo, DeviceMemory, DeviceView};
 pub use error::{LowerError, LowerErrorKind};
 pub use gemm::GemmBackend;
 pub use kernel::{check_args, CompiledKernel, KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};

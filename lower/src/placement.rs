@@ -102,13 +102,14 @@ fn choose_backend(
         .filter(|b| b.device_kind() != device.kind && knows_then_supports(b.as_ref(), query).is_yes())
         .map(|b| format!("`{}` ({} device)", b.name(), b.device_kind()))
         .collect();
-    let fix = match elsewhere.first() {
-        Some(_) => format!(
-            "\n  fix: {} supports it; move its operands there with `to_device` (and the result back), \
+    let fix = match elsewhere.len() {
+        0 => String::new(),
+        n => format!(
+            "\n  fix: {} {} it; move its operands there with `to_device` (and the result back), \
              or plan for that device",
-            elsewhere.join(", ")
+            elsewhere.join(", "),
+            if n == 1 { "supports" } else { "support" }
         ),
-        None => String::new(),
     };
     Err(LowerError::new(
         LowerErrorKind::NoBackend,

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use switchyard_ir::{DeviceKind, OP_SET_VERSION};
+use switchyard_ir::{Device, DeviceKind, OP_SET_VERSION};
 
 use crate::backend::Backend;
 use crate::cranelift::CraneliftBackend;
+use crate::device_memory::{DeviceInfo, DeviceMemory};
 use crate::error::{LowerError, LowerErrorKind};
 use crate::gemm::GemmBackend;
 use crate::kernel_cache::CacheReport;
@@ -104,6 +105,25 @@ impl Registry {
             self.backends.iter().filter(|b| b.device_kind() == kind).collect();
         v.sort_by_key(|b| std::cmp::Reverse(b.priority()));
         v
+    }
+
+    /// The memory of `device`, from the first backend of its kind that offers it; `None`
+    /// for the host (and for devices no backend drives).
+    pub fn device_memory(&self, device: Device) -> Option<Arc<dyn DeviceMemory>> {
+        self.for_device(device.kind).into_iter().find_map(|b| b.device_memory(device.ordinal))
+    }
+
+    /// Every device a registered backend can run on (each listed once).
+    pub fn devices(&self) -> Vec<DeviceInfo> {
+        let mut out: Vec<DeviceInfo> = Vec::new();
+        for b in &self.backends {
+            for d in b.devices() {
+                if !out.iter().any(|o| o.device == d.device) {
+                    out.push(d);
+                }
+            }
+        }
+        out
     }
 
     /// The kernel caches of the backends that keep one: what they hold and why lookups missed.

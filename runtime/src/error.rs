@@ -21,6 +21,8 @@ pub enum RuntimeErrorKind {
     Npy,
     /// A device that does not exist here.
     NoDevice,
+    /// An array on another device than the plan's (never copied implicitly).
+    WrongDevice,
     /// A kernel failed.
     Kernel,
     /// Reading or writing a file failed.

@@ -4,11 +4,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use switchyard_ir::NodeId;
-use switchyard_lower::{CompiledKernel, Plan, Registry, TensorView, TensorViewMut};
+use switchyard_ir::{DType, DeviceKind, NodeId, Shape};
+use switchyard_lower::{CompiledKernel, DeviceMemory, DeviceView, Plan, Registry, TensorView, TensorViewMut};
 
 use crate::array::Array;
 use crate::buffer::AlignedBuffer;
+use crate::device_array::DeviceArray;
 use crate::error::{RuntimeError, RuntimeErrorKind};
 
 /// What one run did.
@@ -26,6 +27,8 @@ pub struct RunStats {
 pub struct Executable {
     plan: Arc<Plan>,
     kernels: Vec<Arc<dyn CompiledKernel>>,
+    /// The plan device's memory, for plans on a device other than the host.
+    memory: Option<Arc<dyn DeviceMemory>>,
 }
 
 impl Executable {
@@ -41,7 +44,22 @@ impl Executable {
             })?;
             kernels.push(backend.compile(&k.spec)?);
         }
-        Ok(Executable { plan: Arc::new(plan), kernels })
+        let memory = match plan.device.kind {
+            DeviceKind::Cpu => None,
+            _ => Some(registry.device_memory(plan.device).ok_or_else(|| {
+                RuntimeError::new(
+                    RuntimeErrorKind::NoDevice,
+                    format!("device `{}` is not available: no registered backend drives it", plan.device),
+                )
+            })?),
+        };
+        Ok(Executable { plan: Arc::new(plan), kernels, memory })
+    }
+
+    /// The memory of the plan's device, for plans on a device other than the host: upload
+    /// inputs with [`DeviceArray::upload`] and run them with [`Executable::run_on_device`].
+    pub fn device_memory(&self) -> Option<&Arc<dyn DeviceMemory>> {
+        self.memory.as_ref()
     }
 
     /// The plan this executable runs.
@@ -65,6 +83,16 @@ impl Executable {
     /// [`Executable::run`], also reporting what the run did.
     pub fn run_with_stats(&self, inputs: &[(&str, &Array)]) -> Result<(Vec<Array>, RunStats), RuntimeError> {
         let plan = &*self.plan;
+        if self.memory.is_some() {
+            return Err(RuntimeError::new(
+                RuntimeErrorKind::WrongDevice,
+                format!(
+                    "this plan runs on `{}` and host arrays never move there implicitly: upload them \
+                     with DeviceArray::upload(&array, exe.device_memory()) and call run_on_device",
+                    plan.device
+                ),
+            ));
+        }
         let mut values: Vec<Option<Array>> = vec![None; plan.node_count];
         self.bind_inputs(inputs, &mut values)?;
         for &(alias, source) in &plan.aliases {
@@ -115,10 +143,83 @@ impl Executable {
         Ok((outputs, stats))
     }
 
-    fn bind_inputs(
+    /// Runs the plan on host arrays on any device. A host plan runs directly; a device plan
+    /// uploads the inputs, runs on the device and downloads the outputs: the transfers are
+    /// what this call asks for, once each way. To keep data on a device between runs, use
+    /// [`DeviceArray::upload`] and [`Executable::run_on_device`].
+    pub fn run_round_trip(&self, inputs: &[(&str, &Array)]) -> Result<Vec<Array>, RuntimeError> {
+        let Some(memory) = &self.memory else { return self.run(inputs) };
+        let uploaded: Vec<(&str, DeviceArray)> = inputs
+            .iter()
+            .map(|&(name, array)| Ok((name, DeviceArray::upload(array, memory)?)))
+            .collect::<Result<_, RuntimeError>>()?;
+        let bound: Vec<(&str, &DeviceArray)> = uploaded.iter().map(|(n, a)| (*n, a)).collect();
+        self.run_on_device(&bound)?.iter().map(DeviceArray::to_host).collect()
+    }
+
+    /// Runs the plan on arrays resident on the plan's device; the results stay there.
+    /// Every input must be on that device: an array of another device is an error naming
+    /// it, never a silent copy.
+    pub fn run_on_device(&self, inputs: &[(&str, &DeviceArray)]) -> Result<Vec<DeviceArray>, RuntimeError> {
+        let plan = &*self.plan;
+        let Some(memory) = &self.memory else {
+            return Err(RuntimeError::new(
+                RuntimeErrorKind::WrongDevice,
+                "this plan runs on the host: pass host arrays to run".to_string(),
+            ));
+        };
+        for &(name, array) in inputs {
+            if array.device() != plan.device {
+                return Err(RuntimeError::new(
+                    RuntimeErrorKind::WrongDevice,
+                    format!(
+                        "input `{name}` is on `{}` but this plan runs on `{}`; arrays of two devices \
+                         never meet implicitly (move it with to_host and upload, or plan for `{}`)",
+                        array.device(),
+                        plan.device,
+                        array.device()
+                    ),
+                ));
+            }
+        }
+        let mut values: Vec<Option<DeviceArray>> = vec![None; plan.node_count];
+        self.bind_inputs(inputs, &mut values)?;
+        for &(alias, source) in &plan.aliases {
+            values[alias.index()] = values[source.index()].clone();
+        }
+        for (k, compiled) in plan.kernels.iter().zip(&self.kernels) {
+            let mut outs: Vec<DeviceArray> = Vec::with_capacity(k.outputs.len());
+            for v in &k.outputs {
+                let buffer = memory.alloc(v.shape.numel() * v.dtype.size_bytes())?;
+                outs.push(DeviceArray::from_buffer(v.dtype, v.shape.clone(), buffer, memory.clone()));
+            }
+            {
+                let mut ins: Vec<DeviceView<'_>> = Vec::with_capacity(k.inputs.len());
+                for v in &k.inputs {
+                    ins.push(value(&values, v.node)?.view());
+                }
+                let out_views: Vec<DeviceView<'_>> = outs.iter().map(DeviceArray::view).collect();
+                compiled.run_device(&ins, &out_views).map_err(|e| {
+                    RuntimeError::new(
+                        RuntimeErrorKind::Kernel,
+                        format!("kernel {} on {}: {e}", k.id, k.backend),
+                    )
+                })?;
+            }
+            for (v, out) in k.outputs.iter().zip(outs) {
+                values[v.node.index()] = Some(out);
+            }
+            for n in &k.frees_after {
+                values[n.index()] = None;
+            }
+        }
+        plan.outputs.iter().map(|o| value(&values, o.node).cloned()).collect()
+    }
+
+    fn bind_inputs<V: Bound>(
         &self,
-        inputs: &[(&str, &Array)],
-        values: &mut [Option<Array>],
+        inputs: &[(&str, &V)],
+        values: &mut [Option<V>],
     ) -> Result<(), RuntimeError> {
         let plan = &*self.plan;
         let expected = || {
@@ -129,7 +230,7 @@ impl Executable {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let mut given: HashMap<&str, &Array> = HashMap::new();
+        let mut given: HashMap<&str, &V> = HashMap::new();
         for &(name, array) in inputs {
             if given.insert(name, array).is_some() {
                 return Err(RuntimeError::new(
@@ -206,7 +307,31 @@ fn or_none(s: String) -> String {
     }
 }
 
-fn value(values: &[Option<Array>], node: NodeId) -> Result<&Array, RuntimeError> {
+/// What binding an input needs to know of an array, wherever it lives.
+trait Bound: Clone {
+    fn dtype(&self) -> DType;
+    fn shape(&self) -> &Shape;
+}
+
+impl Bound for Array {
+    fn dtype(&self) -> DType {
+        Array::dtype(self)
+    }
+    fn shape(&self) -> &Shape {
+        Array::shape(self)
+    }
+}
+
+impl Bound for DeviceArray {
+    fn dtype(&self) -> DType {
+        DeviceArray::dtype(self)
+    }
+    fn shape(&self) -> &Shape {
+        DeviceArray::shape(self)
+    }
+}
+
+fn value<V>(values: &[Option<V>], node: NodeId) -> Result<&V, RuntimeError> {
     values.get(node.index()).and_then(|v| v.as_ref()).ok_or_else(|| {
         RuntimeError::new(
             RuntimeErrorKind::Kernel,

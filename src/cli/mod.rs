@@ -199,7 +199,7 @@ fn eval(source: &str, specs: &[String], device: &str, out: Option<PathBuf>, seed
     let t = expr::build(&g, source, &env).map_err(|e| e.to_string())?;
     let exe = g.compile(&[&t], device).map_err(|e| e.to_string())?;
     let bound: Vec<(&str, &Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
-    let mut results = exe.run(&bound).map_err(|e| e.to_string())?;
+    let mut results = exe.run_round_trip(&bound).map_err(|e| e.to_string())?;
     let result = results.pop().ok_or("the executable returned no result")?;
     println!("{}", summarize(&result));
     if let Some(path) = out {

@@ -1,0 +1,219 @@
+//! Device-resident arrays, on a stand-in device: `fake.gpu` keeps "device memory" in host
+//! vectors and counts every transfer, so these tests run everywhere and can prove that data
+//! is uploaded once, stays on the device between runs, and never moves implicitly.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use switchyard::prelude::*;
+use switchyard::{
+    Backend, BinaryOp, CompiledKernel, DeviceArray, DeviceBuffer, DeviceKind, DeviceMemory, DeviceView,
+    Engine, KernelSpec, LowerError, LowerErrorKind, NodeQuery, Op, OpSetVersion, Registry, RuntimeErrorKind,
+    Support, TensorView, TensorViewMut, Tolerance, UnaryOp, OP_SET_VERSION,
+};
+
+/// Bytes "on the device".
+type Cells = Mutex<Vec<u8>>;
+
+#[derive(Debug, Default)]
+struct Counters {
+    uploads: AtomicUsize,
+    downloads: AtomicUsize,
+}
+
+#[derive(Debug)]
+struct FakeMemory {
+    device: Device,
+    counters: Arc<Counters>,
+}
+
+impl DeviceMemory for FakeMemory {
+    fn device(&self) -> Device {
+        self.device
+    }
+    fn alloc(&self, len: usize) -> Result<DeviceBuffer, LowerError> {
+        Ok(DeviceBuffer::new(self.device, len, Arc::new(Mutex::new(vec![0u8; len]))))
+    }
+    fn upload(&self, bytes: &[u8]) -> Result<DeviceBuffer, LowerError> {
+        self.counters.uploads.fetch_add(1, Ordering::SeqCst);
+        Ok(DeviceBuffer::new(self.device, bytes.len(), Arc::new(Mutex::new(bytes.to_vec()))))
+    }
+    fn download(&self, buffer: &DeviceBuffer) -> Result<Vec<u8>, LowerError> {
+        if buffer.device() != self.device {
+            return Err(switchyard::stages::lower::foreign_buffer(self.device, buffer));
+        }
+        self.counters.downloads.fetch_add(1, Ordering::SeqCst);
+        Ok(cells(buffer)?.lock().unwrap().clone())
+    }
+}
+
+fn cells(b: &DeviceBuffer) -> Result<&Cells, LowerError> {
+    b.handle::<Cells>().ok_or_else(|| LowerError::new(LowerErrorKind::Kernel, "not a fake.gpu buffer"))
+}
+
+/// `fake.gpu`: f32 add, mul and exp, one node per kernel, on two fake GPUs.
+struct FakeGpu {
+    counters: Arc<Counters>,
+}
+
+impl Backend for FakeGpu {
+    fn name(&self) -> &str {
+        "fake.gpu"
+    }
+    fn version(&self) -> &str {
+        "0.0.1"
+    }
+    fn op_set_version(&self) -> OpSetVersion {
+        OP_SET_VERSION
+    }
+    fn device_kind(&self) -> DeviceKind {
+        DeviceKind::Gpu
+    }
+    fn priority(&self) -> i32 {
+        1
+    }
+    fn supports(&self, node: &NodeQuery<'_>) -> Support {
+        let ok_op = matches!(node.op, Op::Binary(BinaryOp::Add | BinaryOp::Mul) | Op::Unary(UnaryOp::Exp));
+        if !ok_op {
+            return Support::no(format!("{}: not on fake.gpu", node.op.name()));
+        }
+        if node.output.dtype != DType::F32 || node.inputs.iter().any(|t| t.shape != node.output.shape) {
+            return Support::no("fake.gpu: f32 without broadcasting only");
+        }
+        Support::Yes
+    }
+    fn precision(&self, _op: &Op, _dtype: DType) -> Tolerance {
+        Tolerance::ulps(1)
+    }
+    fn compile(&self, spec: &KernelSpec) -> Result<Arc<dyn CompiledKernel>, LowerError> {
+        match spec.nodes.as_slice() {
+            [n] => Ok(Arc::new(FakeKernel(n.op.clone()))),
+            _ => Err(LowerError::new(LowerErrorKind::Compile, "one node per kernel")),
+        }
+    }
+    fn device_memory(&self, ordinal: u32) -> Option<Arc<dyn DeviceMemory>> {
+        (ordinal < 2).then(|| {
+            Arc::new(FakeMemory { device: Device::gpu(ordinal), counters: self.counters.clone() })
+                as Arc<dyn DeviceMemory>
+        })
+    }
+}
+
+#[derive(Debug)]
+struct FakeKernel(Op);
+
+fn floats(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+impl CompiledKernel for FakeKernel {
+    fn run(&self, _: &[TensorView<'_>], _: &mut [TensorViewMut<'_>]) -> Result<(), LowerError> {
+        Err(LowerError::new(LowerErrorKind::Kernel, "fake.gpu kernels run on device memory"))
+    }
+    fn run_device(&self, inputs: &[DeviceView<'_>], outputs: &[DeviceView<'_>]) -> Result<(), LowerError> {
+        let args: Vec<Vec<f32>> =
+            inputs.iter().map(|v| Ok(floats(&cells(v.buffer)?.lock().unwrap()))).collect::<Result<_, _>>()?;
+        let result: Vec<f32> = match (&self.0, args.as_slice()) {
+            (Op::Unary(UnaryOp::Exp), [x]) => x.iter().map(|v| v.exp()).collect(),
+            (Op::Binary(BinaryOp::Add), [x, y]) => x.iter().zip(y).map(|(a, b)| a + b).collect(),
+            (Op::Binary(BinaryOp::Mul), [x, y]) => x.iter().zip(y).map(|(a, b)| a * b).collect(),
+            _ => return Err(LowerError::new(LowerErrorKind::Kernel, "bad arguments")),
+        };
+        let out = outputs.first().ok_or_else(|| LowerError::new(LowerErrorKind::Kernel, "no output"))?;
+        let mut cells = cells(out.buffer)?.lock().unwrap();
+        cells.clear();
+        cells.extend(result.iter().flat_map(|v| v.to_le_bytes()));
+        Ok(())
+    }
+}
+
+fn engine() -> (Engine, Arc<Counters>) {
+    let counters = Arc::new(Counters::default());
+    let mut registry = Registry::with_builtins();
+    registry.register(Arc::new(FakeGpu { counters: counters.clone() })).unwrap();
+    (Engine::new(registry), counters)
+}
+
+fn xy(g: &Graph) -> (Tensor, Tensor) {
+    (g.input("x", DType::F32, &[3]).unwrap(), g.input("y", DType::F32, &[3]).unwrap())
+}
+
+#[test]
+fn arrays_upload_once_and_results_stay_on_the_device_until_asked_for() {
+    let (engine, counters) = engine();
+    let g = Graph::with_engine(engine);
+    let (x, y) = xy(&g);
+    let t = (x.exp().unwrap() * &y).unwrap();
+    let exe = g.compile(&[&t], Device::gpu(0)).unwrap();
+    let memory = exe.device_memory().expect("a GPU plan has device memory").clone();
+    let xs = DeviceArray::upload(&Array::from_vec(&[3], vec![0.0f32, 1.0, 2.0]).unwrap(), &memory).unwrap();
+    let ys = DeviceArray::upload(&Array::from_vec(&[3], vec![1.0f32, 2.0, 3.0]).unwrap(), &memory).unwrap();
+    let mut last = None;
+    for _ in 0..3 {
+        let out = exe.run_on_device(&[("x", &xs), ("y", &ys)]).unwrap();
+        assert_eq!(out[0].device(), Device::gpu(0));
+        last = out.into_iter().next();
+    }
+    assert_eq!(counters.uploads.load(Ordering::SeqCst), 2, "uploaded once each");
+    assert_eq!(counters.downloads.load(Ordering::SeqCst), 0, "nothing came back unasked");
+    let host = last.unwrap().to_host().unwrap().to_vec::<f32>().unwrap();
+    assert_eq!(host, vec![1.0, 1f32.exp() * 2.0, 2f32.exp() * 3.0]);
+    assert_eq!(counters.downloads.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn arrays_of_another_device_or_the_host_are_errors_never_copies() {
+    let (engine, counters) = engine();
+    let g = Graph::with_engine(engine);
+    let (x, y) = xy(&g);
+    let t = (&x + &y).unwrap();
+    let exe = g.compile(&[&t], Device::gpu(0)).unwrap();
+    let gpu1 = FakeGpu { counters: counters.clone() }.device_memory(1).unwrap();
+    let host = Array::from_vec(&[3], vec![1.0f32; 3]).unwrap();
+    let on0 = DeviceArray::upload(&host, exe.device_memory().unwrap()).unwrap();
+    let on1 = DeviceArray::upload(&host, &gpu1).unwrap();
+    let e = exe.run_on_device(&[("x", &on0), ("y", &on1)]).unwrap_err();
+    assert_eq!(e.kind(), RuntimeErrorKind::WrongDevice);
+    assert!(e.to_string().starts_with("input `y` is on `gpu:1` but this plan runs on `gpu:0`"), "{e}");
+    let e = exe.run(&[("x", &host), ("y", &host)]).unwrap_err();
+    assert_eq!(e.kind(), RuntimeErrorKind::WrongDevice);
+    assert!(e.to_string().contains("host arrays never move there implicitly"), "{e}");
+    assert_eq!(counters.downloads.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn eval_on_a_device_is_one_explicit_round_trip() {
+    let (engine, counters) = engine();
+    let g = Graph::with_engine(engine);
+    let (x, y) = xy(&g);
+    let t = (&x * &y).unwrap();
+    let xs = Array::from_vec(&[3], vec![1.0f32, 2.0, 3.0]).unwrap();
+    let out = t.eval(Device::gpu(0), &[("x", &xs), ("y", &xs)]).unwrap();
+    assert_eq!(out.to_vec::<f32>().unwrap(), vec![1.0, 4.0, 9.0]);
+    assert_eq!(counters.uploads.load(Ordering::SeqCst), 2);
+    assert_eq!(counters.downloads.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_gpu_chain_with_a_cpu_only_step_names_the_node_and_suggests_to_device() {
+    let (engine, _) = engine();
+    let g = Graph::with_engine(engine);
+    let (x, y) = xy(&g);
+    let env = [("x".to_string(), x), ("y".to_string(), y)].into_iter().collect();
+    let t = switchyard::expr::build(&g, "exp(sin(x) + y)", &env).unwrap();
+    let e = g.plan(&[&t], Device::gpu(0)).unwrap_err().to_string();
+    assert!(
+        e.starts_with(
+            "no backend of device `gpu:0` supports node %2 = sin(%0) : f32[3], from the expression `sin(x)`"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("fake.gpu: sin: not on fake.gpu"), "{e}");
+    assert!(
+        e.contains(
+            "fix: `cpu.cranelift` (cpu device), `cpu.reference` (cpu device) support it; \
+             move its operands there with `to_device`"
+        ),
+        "{e}"
+    );
+}
