@@ -1,8 +1,8 @@
 //! `cpu.cranelift`: fused, vectorized, parallel CPU kernels generated at run time.
 //!
-//! Connected elementwise nodes become one loop ([`codegen`]) over a collapsed iteration space
-//! ([`layout`]), run in chunks over rayon ([`jit`]). Transcendental functions are inline
-//! polynomials ([`math`]); libm is called only for trig arguments beyond the inline range
+//! Connected elementwise nodes become one loop (`codegen.rs`) over a collapsed iteration space
+//! (`layout.rs`), run in chunks over rayon (`jit.rs`). Transcendental functions are inline
+//! polynomials (`math/`); libm is called only for trig arguments beyond the inline range
 //! reduction.
 //!
 //! Today it covers float (`f32`, `f64`) arithmetic, `exp exp2 expm1 log log2 log1p sin cos
