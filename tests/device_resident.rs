@@ -31,14 +31,15 @@ impl DeviceMemory for FakeMemory {
     fn device(&self) -> Device {
         self.device
     }
-    fn alloc(&self, len: usize) -> Result<DeviceBuffer, LowerError> {
+    fn alloc(&self, dtype: DType, numel: usize) -> Result<DeviceBuffer, LowerError> {
+        let len = numel * dtype.size_bytes();
         Ok(DeviceBuffer::new(self.device, len, Arc::new(Mutex::new(vec![0u8; len]))))
     }
-    fn upload(&self, bytes: &[u8]) -> Result<DeviceBuffer, LowerError> {
+    fn upload(&self, _dtype: DType, bytes: &[u8]) -> Result<DeviceBuffer, LowerError> {
         self.counters.uploads.fetch_add(1, Ordering::SeqCst);
         Ok(DeviceBuffer::new(self.device, bytes.len(), Arc::new(Mutex::new(bytes.to_vec()))))
     }
-    fn download(&self, buffer: &DeviceBuffer) -> Result<Vec<u8>, LowerError> {
+    fn download(&self, _dtype: DType, buffer: &DeviceBuffer) -> Result<Vec<u8>, LowerError> {
         if buffer.device() != self.device {
             return Err(switchyard::stages::lower::foreign_buffer(self.device, buffer));
         }

@@ -11,7 +11,8 @@ use switchyard_ir::{DType, Device, Shape};
 use crate::error::{LowerError, LowerErrorKind};
 
 /// A buffer in the memory of one device. Cheap to clone (the handle is shared); the memory
-/// is released when the last clone goes. The handle's type belongs to the backend.
+/// is released when the last clone goes. The handle's type and the byte layout belong to
+/// the backend; `len` counts the bytes it holds on the device.
 #[derive(Clone)]
 pub struct DeviceBuffer {
     device: Device,
@@ -52,8 +53,8 @@ impl fmt::Debug for DeviceBuffer {
     }
 }
 
-/// A kernel argument in device memory: dtype, shape and the buffer (row-major, its length
-/// is `shape.numel() * dtype.size_bytes()`, bool one byte per element).
+/// A kernel argument in device memory: dtype, shape and the buffer (row-major, laid out as
+/// the device's [`DeviceMemory`] stores that dtype).
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceView<'a> {
     /// Element type.
@@ -77,16 +78,19 @@ pub struct DeviceInfo {
     pub software: bool,
 }
 
-/// The memory of one device, as a backend offers it to the runtime.
+/// The memory of one device, as a backend offers it to the runtime. The device chooses how it
+/// stores each dtype (a GPU without byte-sized loads may keep a bool in a 32-bit word); the
+/// host side of `upload` and `download` is always an [`crate::TensorView`]'s layout.
 pub trait DeviceMemory: Send + Sync + fmt::Debug {
     /// The device.
     fn device(&self) -> Device;
-    /// A new buffer of `len` bytes whose contents are unspecified until a kernel writes them.
-    fn alloc(&self, len: usize) -> Result<DeviceBuffer, LowerError>;
-    /// A new buffer holding a copy of `bytes`.
-    fn upload(&self, bytes: &[u8]) -> Result<DeviceBuffer, LowerError>;
-    /// A copy of a buffer's bytes in host memory. Waits for the kernels writing it.
-    fn download(&self, buffer: &DeviceBuffer) -> Result<Vec<u8>, LowerError>;
+    /// A new buffer for `numel` elements of `dtype`, contents unspecified until a kernel
+    /// writes them.
+    fn alloc(&self, dtype: DType, numel: usize) -> Result<DeviceBuffer, LowerError>;
+    /// A new buffer holding a copy of `bytes`: elements of `dtype`, host layout.
+    fn upload(&self, dtype: DType, bytes: &[u8]) -> Result<DeviceBuffer, LowerError>;
+    /// A copy of a buffer of `dtype` elements in host layout. Waits for the kernels writing it.
+    fn download(&self, dtype: DType, buffer: &DeviceBuffer) -> Result<Vec<u8>, LowerError>;
 }
 
 /// The error for a buffer handed to a device it does not belong to.

@@ -24,7 +24,7 @@ pub struct DeviceArray {
 impl DeviceArray {
     /// Copies a host array into `memory`'s device (an explicit transfer).
     pub fn upload(array: &Array, memory: &Arc<dyn DeviceMemory>) -> Result<DeviceArray, RuntimeError> {
-        let buffer = memory.upload(array.as_bytes())?;
+        let buffer = memory.upload(array.dtype(), array.as_bytes())?;
         Ok(DeviceArray { dtype: array.dtype(), shape: array.shape().clone(), buffer, memory: memory.clone() })
     }
 
@@ -40,7 +40,7 @@ impl DeviceArray {
 
     /// Copies the array back to host memory (an explicit transfer; waits for its kernels).
     pub fn to_host(&self) -> Result<Array, RuntimeError> {
-        let bytes = self.memory.download(&self.buffer)?;
+        let bytes = self.memory.download(self.dtype, &self.buffer)?;
         Array::from_bytes(self.dtype, self.shape.clone(), &bytes).map_err(|e| {
             RuntimeError::new(RuntimeErrorKind::Kernel, format!("downloading from {}: {e}", self.device()))
         })
@@ -66,7 +66,7 @@ impl DeviceArray {
         TensorType { dtype: self.dtype, shape: self.shape.clone() }
     }
 
-    /// Size in bytes.
+    /// Size in bytes on the device.
     pub fn size_bytes(&self) -> usize {
         self.buffer.len()
     }

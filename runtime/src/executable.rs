@@ -190,7 +190,7 @@ impl Executable {
         for (k, compiled) in plan.kernels.iter().zip(&self.kernels) {
             let mut outs: Vec<DeviceArray> = Vec::with_capacity(k.outputs.len());
             for v in &k.outputs {
-                let buffer = memory.alloc(v.shape.numel() * v.dtype.size_bytes())?;
+                let buffer = memory.alloc(v.dtype, v.shape.numel())?;
                 outs.push(DeviceArray::from_buffer(v.dtype, v.shape.clone(), buffer, memory.clone()));
             }
             {
