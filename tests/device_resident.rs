@@ -218,3 +218,14 @@ fn a_gpu_chain_with_a_cpu_only_step_names_the_node_and_suggests_to_device() {
         "{e}"
     );
 }
+
+#[test]
+fn the_conformance_suite_runs_device_backends_on_their_device() {
+    let backend = FakeGpu { counters: Arc::new(Counters::default()) };
+    let report = switchyard::conformance::check(&backend);
+    assert!(report.is_ok(), "{report}");
+    for op in ["add", "mul", "exp"] {
+        assert!(report.is_verified(op, DType::F32), "{op}: {report}");
+    }
+    assert!(backend.counters.uploads.load(Ordering::SeqCst) > 0, "the cases went through device memory");
+}

@@ -21,10 +21,11 @@
 
 use std::fmt;
 
-use switchyard_ir::{catalog, infer, DType, Op, ReduceOp, Shape, TensorType};
+use switchyard_ir::{catalog, infer, DType, DeviceKind, Op, ReduceOp, Shape, TensorType};
 
 use crate::backend::{Backend, NodeQuery, Support, Tolerance};
-use crate::kernel::{KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
+use crate::device_memory::{DeviceBuffer, DeviceView};
+use crate::kernel::{CompiledKernel, KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
 use crate::reference::ReferenceBackend;
 use crate::support::{row_name, sample};
 
@@ -424,6 +425,9 @@ pub(crate) fn aligned(bytes: &[u8]) -> Vec<u64> {
 /// output bytes.
 fn run_on(backend: &dyn Backend, spec: &KernelSpec, inputs: &[Vec<u8>]) -> Result<Vec<u8>, String> {
     let kernel = backend.compile(spec).map_err(|e| format!("compile: {e}"))?;
+    if backend.device_kind() != DeviceKind::Cpu {
+        return run_on_device(backend, kernel.as_ref(), spec, inputs);
+    }
     let words: Vec<Vec<u64>> = inputs.iter().map(|b| aligned(b)).collect();
     let views: Vec<TensorView<'_>> = spec
         .inputs
@@ -442,6 +446,36 @@ fn run_on(backend: &dyn Backend, spec: &KernelSpec, inputs: &[Vec<u8>]) -> Resul
     let mut outs = [TensorViewMut { dtype: out_ty.dtype, shape: &out_ty.shape, data }];
     kernel.run(&views, &mut outs).map_err(|e| format!("run: {e}"))?;
     Ok(bytemuck::cast_slice::<u64, u8>(&out)[..out_len].to_vec())
+}
+
+/// [`run_on`] for a device backend: upload to its first device, run there, download.
+fn run_on_device(
+    backend: &dyn Backend,
+    kernel: &dyn CompiledKernel,
+    spec: &KernelSpec,
+    inputs: &[Vec<u8>],
+) -> Result<Vec<u8>, String> {
+    let memory = backend.device_memory(0).ok_or_else(|| {
+        format!("{} offers no device to run on (no {} device here)", backend.name(), backend.device_kind())
+    })?;
+    let bufs: Vec<DeviceBuffer> = spec
+        .inputs
+        .iter()
+        .zip(inputs)
+        .map(|(t, b)| memory.upload(t.dtype, b))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("upload: {e}"))?;
+    let views: Vec<DeviceView<'_>> = spec
+        .inputs
+        .iter()
+        .zip(&bufs)
+        .map(|(t, b)| DeviceView { dtype: t.dtype, shape: &t.shape, buffer: b })
+        .collect();
+    let out_ty = spec.output_types().next().ok_or("kernel without output")?;
+    let out = memory.alloc(out_ty.dtype, out_ty.shape.numel()).map_err(|e| format!("alloc: {e}"))?;
+    let outs = [DeviceView { dtype: out_ty.dtype, shape: &out_ty.shape, buffer: &out }];
+    kernel.run_device(&views, &outs).map_err(|e| format!("run: {e}"))?;
+    memory.download(out_ty.dtype, &out).map_err(|e| format!("download: {e}"))
 }
 
 /// Distance of two finite values in units in the last place of `dtype` (`-0` and `+0` are
