@@ -229,3 +229,41 @@ fn the_conformance_suite_runs_device_backends_on_their_device() {
     }
     assert!(backend.counters.uploads.load(Ordering::SeqCst) > 0, "the cases went through device memory");
 }
+
+#[test]
+fn to_device_nodes_are_explicit_copies_in_the_plan_with_their_byte_counts() {
+    let (engine, counters) = engine();
+    let g = Graph::with_engine(engine);
+    let (x, y) = xy(&g);
+    // Host inputs; the sum runs on the GPU; the result comes back, all because the graph says so.
+    let on_gpu = (x.to_device(Device::gpu(0)).unwrap() + y.to_device(Device::gpu(0)).unwrap()).unwrap();
+    let back = on_gpu.exp().unwrap().to_device(Device::CPU).unwrap().sin().unwrap();
+    let plan = g.plan(&[&back], Device::CPU).unwrap();
+    let steps: Vec<(&str, Option<String>)> =
+        plan.kernels.iter().map(|k| (k.backend.as_str(), k.how.clone())).collect();
+    let transfers: Vec<&(&str, Option<String>)> = steps.iter().filter(|(b, _)| *b == "transfer").collect();
+    assert_eq!(transfers.len(), 3, "{plan}");
+    assert_eq!(transfers[0].1.as_deref(), Some("copy 12 B cpu -> gpu:0"), "{plan}");
+    assert_eq!(transfers[2].1.as_deref(), Some("copy 12 B gpu:0 -> cpu"), "{plan}");
+    assert!(plan.to_string().contains("to_device: explicit copy cpu -> gpu:0"), "{plan}");
+
+    let exe = g.compile(&[&back], Device::CPU).unwrap();
+    let xs = Array::from_vec(&[3], vec![0.0f32, 1.0, 2.0]).unwrap();
+    let out = exe.run(&[("x", &xs), ("y", &xs)]).unwrap()[0].to_vec::<f32>().unwrap();
+    let want: Vec<f32> = [0.0f32, 2.0, 4.0].iter().map(|v| v.exp().sin()).collect();
+    for (o, w) in out.iter().zip(&want) {
+        assert!((o - w).abs() <= 4.0 * f32::EPSILON, "{out:?} vs {want:?}");
+    }
+    assert_eq!(counters.uploads.load(Ordering::SeqCst), 2, "one upload per to_device of an input");
+    assert_eq!(counters.downloads.load(Ordering::SeqCst), 1, "one download for the to_device(cpu)");
+
+    // A graph that ends on the GPU keeps its result there: `run` refuses to hand it back silently.
+    let g2 = Graph::with_engine(g.engine().clone());
+    let (x2, _) = xy(&g2);
+    let stays = x2.to_device(Device::gpu(0)).unwrap().exp().unwrap();
+    let exe = g2.compile(&[&stays], Device::CPU).unwrap();
+    let e = exe.run(&[("x", &xs)]).unwrap_err();
+    assert!(e.to_string().contains("ends on `gpu:0`; it stays there unless asked"), "{e}");
+    let resident = exe.run_resident(&[("x", switchyard::Resident::Host(xs.clone()))]).unwrap();
+    assert_eq!(resident[0].device(), Device::gpu(0));
+}

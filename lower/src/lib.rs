@@ -37,7 +37,7 @@ pub use error::{LowerError, LowerErrorKind};
 pub use gemm::GemmBackend;
 pub use kernel::{check_args, CompiledKernel, KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
 pub use kernel_cache::{CacheEntry, CacheKey, CacheMiss, CacheReport, KernelCache};
-pub use placement::{place, Placement};
+pub use placement::{place, Placement, TRANSFER};
 pub use plan::{build_plan, Plan, PlanInput, PlanNode, PlanRequest, PlannedKernel, ValueInfo};
 pub use reference::ReferenceBackend;
 pub use registry::{Override, Registry};

@@ -1,11 +1,15 @@
 //! Placement: which device every node runs on, and which backend of that device runs it.
 //! Devices change only at `to_device`; a backend is chosen by override, then priority.
 
-use switchyard_ir::{Category, Device, Graph, NodeId, Op, TensorType};
+use switchyard_ir::{Category, Device, DeviceKind, Graph, NodeId, Op, TensorType};
 
 use crate::backend::{Backend, NodeQuery, Support};
 use crate::error::{LowerError, LowerErrorKind};
 use crate::registry::Registry;
+
+/// The name plans give the runtime's explicit copies (`to_device` between two devices).
+/// It is not a backend: the runtime performs the copy through the devices' memories.
+pub const TRANSFER: &str = "transfer";
 
 /// Where one node runs and why.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -37,16 +41,27 @@ pub fn place(graph: &Graph, target: Device, registry: &Registry) -> Result<Vec<P
             continue;
         }
         if let (Op::ToDevice(_), Some(src)) = (op, node.inputs().first()) {
-            // A real transfer is the runtime's job, never a kernel's; no runtime path exists yet.
-            return Err(LowerError::new(
-                LowerErrorKind::Transfer,
-                format!(
-                    "node {} moves data from `{}` to `{device}`, and this build has no transfer path between them",
-                    graph.display_node(id),
-                    devices[src.index()]
-                ),
-            )
-            .at_node(id));
+            // A real transfer: the runtime copies, explicitly, because the graph says so.
+            let from = devices[src.index()];
+            for d in [from, device] {
+                if d.kind != DeviceKind::Cpu && registry.for_device(d.kind).is_empty() {
+                    return Err(LowerError::new(
+                        LowerErrorKind::Transfer,
+                        format!(
+                            "node {} moves data from `{from}` to `{device}`, but no backend drives `{d}`",
+                            graph.display_node(id)
+                        ),
+                    )
+                    .at_node(id));
+                }
+            }
+            out.push(Placement {
+                node: id,
+                device,
+                backend: Some(TRANSFER.to_string()),
+                reason: format!("to_device: explicit copy {from} -> {device}"),
+            });
+            continue;
         }
         let inputs: Vec<TensorType> = node.inputs().iter().map(|i| graph.node(*i).ty().clone()).collect();
         let query = NodeQuery { op, inputs: &inputs, output: node.ty() };

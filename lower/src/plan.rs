@@ -9,7 +9,7 @@ use switchyard_passes::Report;
 use crate::error::LowerError;
 use crate::fusion::group;
 use crate::kernel::{KernelNode, KernelSpec, Operand};
-use crate::placement::{place, Placement};
+use crate::placement::{place, Placement, TRANSFER};
 use crate::registry::Registry;
 
 /// One value a kernel reads or writes.
@@ -35,8 +35,12 @@ impl ValueInfo {
 pub struct PlannedKernel {
     /// Position in the plan.
     pub id: usize,
-    /// The backend that compiles and runs it.
+    /// The backend that compiles and runs it ([`crate::TRANSFER`] for an explicit copy).
     pub backend: String,
+    /// The device it runs on (for a transfer: the destination).
+    pub device: Device,
+    /// For an explicit `to_device` copy: (from, to). The runtime performs it.
+    pub transfer: Option<(Device, Device)>,
     /// The graph nodes it computes, in order.
     pub nodes: Vec<NodeId>,
     /// The values it reads.
@@ -209,11 +213,20 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
         let outs: Vec<ValueInfo> = written.iter().map(|&w| info(w)).collect();
         let bytes_read = ins.iter().map(ValueInfo::bytes).sum();
         let bytes_written = outs.iter().map(ValueInfo::bytes).sum::<u64>();
-        let reason = placements[g.members[0].index()].reason.clone();
-        let how = registry.get(&g.backend).and_then(|b| b.describe_kernel(&spec));
+        let first = &placements[g.members[0].index()];
+        let reason = first.reason.clone();
+        let transfer = (g.backend == TRANSFER)
+            .then(|| inputs.first().map(|&src| (placements[src.index()].device, first.device)))
+            .flatten();
+        let how = match transfer {
+            Some((from, to)) => Some(format!("copy {} {from} -> {to}", crate::human_bytes(bytes_read))),
+            None => registry.get(&g.backend).and_then(|b| b.describe_kernel(&spec)),
+        };
         kernels.push(PlannedKernel {
             id: kernels.len(),
             backend: g.backend.clone(),
+            device: first.device,
+            transfer,
             nodes: order,
             inputs: ins,
             outputs: outs,

@@ -298,8 +298,7 @@ mod tests {
         assert_eq!(err.kind(), LowerErrorKind::DeviceBoundary);
         let msg = err.to_string();
         assert!(msg.contains("add(%2, %0)") && msg.contains("to_device"), "{msg}");
-        // With an explicit transfer back, placement gets past the boundary and reaches the
-        // transfer itself, which this build cannot perform yet: a clear error, not a copy.
+        // With an explicit transfer back, the plan has two copies the runtime performs.
         let mut g = Graph::new();
         let x =
             g.add(Op::Input { name: "x".into(), dtype: DType::F32, shape: Shape::vector(4) }, &[]).unwrap();
@@ -307,8 +306,12 @@ mod tests {
         let e = g.add(Op::Unary(UnaryOp::Exp), &[on_gpu]).unwrap();
         let back = g.add(Op::ToDevice(Device::CPU), &[e]).unwrap();
         let fixed = g.add(Op::Binary(switchyard_ir::BinaryOp::Add), &[back, x]).unwrap();
-        let err = plan(&r, &g, &[fixed], Device::CPU).unwrap_err();
+        let p = plan(&r, &g, &[fixed], Device::CPU).unwrap();
+        let copies: Vec<_> = p.kernels.iter().filter_map(|k| k.transfer).collect();
+        assert_eq!(copies, vec![(Device::CPU, Device::gpu(0)), (Device::gpu(0), Device::CPU)]);
+        // Without any backend for the GPU, the same graph names the missing device.
+        let err = plan(&reference_only(), &g, &[fixed], Device::CPU).unwrap_err();
         assert_eq!(err.kind(), LowerErrorKind::Transfer, "{err}");
-        assert!(err.to_string().contains("from `cpu` to `gpu:0`"), "{err}");
+        assert!(err.to_string().contains("from `cpu` to `gpu:0`, but no backend drives `gpu:0`"), "{err}");
     }
 }

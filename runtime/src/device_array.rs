@@ -88,3 +88,47 @@ impl fmt::Display for DeviceArray {
         write!(f, "{}{} on {}", self.dtype, self.shape, self.device())
     }
 }
+
+/// A value wherever it lives: in host memory or on a device. Plans that move data with
+/// `to_device` produce and take both.
+#[derive(Clone, Debug)]
+pub enum Resident {
+    /// In host memory.
+    Host(Array),
+    /// In a device's memory.
+    Device(DeviceArray),
+}
+
+impl Resident {
+    /// The device holding it (`cpu` for host memory).
+    pub fn device(&self) -> Device {
+        match self {
+            Resident::Host(_) => Device::CPU,
+            Resident::Device(d) => d.device(),
+        }
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        match self {
+            Resident::Host(a) => a.dtype(),
+            Resident::Device(d) => d.dtype(),
+        }
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &Shape {
+        match self {
+            Resident::Host(a) => a.shape(),
+            Resident::Device(d) => d.shape(),
+        }
+    }
+
+    /// A host copy: the array itself when it is on the host, else a download (explicit).
+    pub fn to_host(&self) -> Result<Array, RuntimeError> {
+        match self {
+            Resident::Host(a) => Ok(a.clone()),
+            Resident::Device(d) => d.to_host(),
+        }
+    }
+}

@@ -4,12 +4,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use switchyard_ir::{DType, DeviceKind, NodeId, Shape};
-use switchyard_lower::{CompiledKernel, DeviceMemory, DeviceView, Plan, Registry, TensorView, TensorViewMut};
+use switchyard_ir::{DType, Device, DeviceKind, NodeId, Shape};
+use switchyard_lower::{
+    CompiledKernel, DeviceMemory, DeviceView, LowerError, LowerErrorKind, Plan, PlannedKernel, Registry,
+    TensorView, TensorViewMut,
+};
 
 use crate::array::Array;
 use crate::buffer::AlignedBuffer;
-use crate::device_array::DeviceArray;
+use crate::device_array::{DeviceArray, Resident};
 use crate::error::{RuntimeError, RuntimeErrorKind};
 
 /// What one run did.
@@ -27,15 +30,41 @@ pub struct RunStats {
 pub struct Executable {
     plan: Arc<Plan>,
     kernels: Vec<Arc<dyn CompiledKernel>>,
-    /// The plan device's memory, for plans on a device other than the host.
-    memory: Option<Arc<dyn DeviceMemory>>,
+    /// The memory of every device other than the host that the plan touches.
+    memories: Vec<(Device, Arc<dyn DeviceMemory>)>,
+}
+
+/// What a plan's explicit copy shows as its "kernel" (it is performed by the runtime).
+#[derive(Debug)]
+struct TransferStep {
+    from: Device,
+    to: Device,
+    bytes: u64,
+}
+
+impl CompiledKernel for TransferStep {
+    fn run(&self, _: &[TensorView<'_>], _: &mut [TensorViewMut<'_>]) -> Result<(), LowerError> {
+        Err(LowerError::new(LowerErrorKind::Kernel, "a transfer is performed by the runtime, not run"))
+    }
+
+    fn code(&self) -> Option<String> {
+        Some(format!("; explicit to_device copy of {} bytes: {} -> {}", self.bytes, self.from, self.to))
+    }
 }
 
 impl Executable {
-    /// Compiles every kernel of `plan` with the backend the plan names.
+    /// Compiles every kernel of `plan` with the backend the plan names, and finds the memory
+    /// of every device the plan runs on or copies to.
     pub fn compile(plan: Plan, registry: &Registry) -> Result<Executable, RuntimeError> {
-        let mut kernels = Vec::with_capacity(plan.kernels.len());
+        let mut kernels: Vec<Arc<dyn CompiledKernel>> = Vec::with_capacity(plan.kernels.len());
+        let mut devices: Vec<Device> = vec![plan.device];
         for k in &plan.kernels {
+            devices.push(k.device);
+            if let Some((from, to)) = k.transfer {
+                devices.push(from);
+                kernels.push(Arc::new(TransferStep { from, to, bytes: k.bytes_read }));
+                continue;
+            }
             let backend = registry.get(&k.backend).ok_or_else(|| {
                 RuntimeError::new(
                     RuntimeErrorKind::Kernel,
@@ -44,22 +73,29 @@ impl Executable {
             })?;
             kernels.push(backend.compile(&k.spec)?);
         }
-        let memory = match plan.device.kind {
-            DeviceKind::Cpu => None,
-            _ => Some(registry.device_memory(plan.device).ok_or_else(|| {
+        devices.sort();
+        devices.dedup();
+        let mut memories = Vec::new();
+        for d in devices.into_iter().filter(|d| d.kind != DeviceKind::Cpu) {
+            let memory = registry.device_memory(d).ok_or_else(|| {
                 RuntimeError::new(
                     RuntimeErrorKind::NoDevice,
-                    format!("device `{}` is not available: no registered backend drives it", plan.device),
+                    format!("device `{d}` is not available: no registered backend drives it"),
                 )
-            })?),
-        };
-        Ok(Executable { plan: Arc::new(plan), kernels, memory })
+            })?;
+            memories.push((d, memory));
+        }
+        Ok(Executable { plan: Arc::new(plan), kernels, memories })
     }
 
     /// The memory of the plan's device, for plans on a device other than the host: upload
     /// inputs with [`DeviceArray::upload`] and run them with [`Executable::run_on_device`].
     pub fn device_memory(&self) -> Option<&Arc<dyn DeviceMemory>> {
-        self.memory.as_ref()
+        self.memory_of(self.plan.device)
+    }
+
+    fn memory_of(&self, device: Device) -> Option<&Arc<dyn DeviceMemory>> {
+        self.memories.iter().find(|(d, _)| *d == device).map(|(_, m)| m)
     }
 
     /// The plan this executable runs.
@@ -67,15 +103,18 @@ impl Executable {
         &self.plan
     }
 
-    /// The compiled kernels, in plan order.
+    /// The compiled kernels, in plan order (an explicit copy shows as a step that only
+    /// describes itself).
     pub fn kernels(&self) -> &[Arc<dyn CompiledKernel>] {
         &self.kernels
     }
 
-    /// Runs the plan on named inputs and returns the outputs in the order requested.
+    /// Runs a plan for the host on named host arrays and returns the outputs in the order
+    /// requested.
     ///
     /// Every input the outputs depend on must be given, with its declared dtype and shape;
-    /// anything else is an error naming the input.
+    /// anything else is an error naming the input. A plan for another device, or one whose
+    /// outputs end on a device, is an error: see [`Executable::run_resident`].
     pub fn run(&self, inputs: &[(&str, &Array)]) -> Result<Vec<Array>, RuntimeError> {
         self.run_with_stats(inputs).map(|(outputs, _)| outputs)
     }
@@ -83,18 +122,119 @@ impl Executable {
     /// [`Executable::run`], also reporting what the run did.
     pub fn run_with_stats(&self, inputs: &[(&str, &Array)]) -> Result<(Vec<Array>, RunStats), RuntimeError> {
         let plan = &*self.plan;
-        if self.memory.is_some() {
+        if plan.device.kind != DeviceKind::Cpu {
             return Err(RuntimeError::new(
                 RuntimeErrorKind::WrongDevice,
                 format!(
                     "this plan runs on `{}` and host arrays never move there implicitly: upload them \
-                     with DeviceArray::upload(&array, exe.device_memory()) and call run_on_device",
+                     with DeviceArray::upload(&array, exe.device_memory()) and call run_on_device \
+                     (or run_round_trip, which uploads and downloads as its name says)",
                     plan.device
                 ),
             ));
         }
-        let mut values: Vec<Option<Array>> = vec![None; plan.node_count];
-        self.bind_inputs(inputs, &mut values)?;
+        let resident: Vec<(&str, Resident)> =
+            inputs.iter().map(|&(n, a)| (n, Resident::Host(a.clone()))).collect();
+        let (outputs, stats) = self.execute(&resident)?;
+        let outputs = outputs
+            .into_iter()
+            .zip(&plan.outputs)
+            .map(|(v, o)| match v {
+                Resident::Host(a) => Ok(a),
+                Resident::Device(d) => Err(RuntimeError::new(
+                    RuntimeErrorKind::WrongDevice,
+                    format!(
+                        "output {} ends on `{}`; it stays there unless asked: use run_resident, or \
+                         end the graph with to_device(..., cpu)",
+                        o.node,
+                        d.device()
+                    ),
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((outputs, stats))
+    }
+
+    /// Runs the plan on host arrays on any device. A host plan runs directly; a device plan
+    /// uploads the inputs, runs on the device and downloads the outputs: the transfers are
+    /// what this call asks for, once each way. To keep data on a device between runs, use
+    /// [`DeviceArray::upload`] and [`Executable::run_on_device`].
+    pub fn run_round_trip(&self, inputs: &[(&str, &Array)]) -> Result<Vec<Array>, RuntimeError> {
+        let plan = &*self.plan;
+        let resident: Vec<(&str, Resident)> = match self.device_memory() {
+            None => inputs.iter().map(|&(n, a)| (n, Resident::Host(a.clone()))).collect(),
+            Some(memory) => inputs
+                .iter()
+                .map(|&(n, a)| Ok((n, Resident::Device(DeviceArray::upload(a, memory)?))))
+                .collect::<Result<_, RuntimeError>>()?,
+        };
+        if plan.device.kind != DeviceKind::Cpu && self.device_memory().is_none() {
+            return Err(RuntimeError::new(
+                RuntimeErrorKind::NoDevice,
+                format!("device `{}` is not available", plan.device),
+            ));
+        }
+        self.execute(&resident)?.0.iter().map(Resident::to_host).collect()
+    }
+
+    /// Runs the plan on arrays resident on the plan's device; the results stay where the
+    /// plan leaves them (on a device unless the graph moves them with `to_device`). Every
+    /// input must be on the plan's device: an array of another device is an error naming
+    /// it, never a silent copy.
+    pub fn run_on_device(&self, inputs: &[(&str, &DeviceArray)]) -> Result<Vec<DeviceArray>, RuntimeError> {
+        let plan = &*self.plan;
+        if plan.device.kind == DeviceKind::Cpu {
+            return Err(RuntimeError::new(
+                RuntimeErrorKind::WrongDevice,
+                "this plan runs on the host: pass host arrays to run".to_string(),
+            ));
+        }
+        let resident: Vec<(&str, Resident)> =
+            inputs.iter().map(|&(n, a)| (n, Resident::Device(a.clone()))).collect();
+        self.execute(&resident)?
+            .0
+            .into_iter()
+            .zip(&plan.outputs)
+            .map(|(v, o)| match v {
+                Resident::Device(d) => Ok(d),
+                Resident::Host(_) => Err(RuntimeError::new(
+                    RuntimeErrorKind::WrongDevice,
+                    format!(
+                        "output {} ends on the host (the graph moves it there); use run_resident",
+                        o.node
+                    ),
+                )),
+            })
+            .collect()
+    }
+
+    /// The general form: inputs wherever they are (each must be on the plan's device),
+    /// outputs wherever the plan leaves them.
+    pub fn run_resident(&self, inputs: &[(&str, Resident)]) -> Result<Vec<Resident>, RuntimeError> {
+        self.execute(inputs).map(|(outputs, _)| outputs)
+    }
+
+    /// Binds the inputs, runs every step in order (kernels on their device, copies where the
+    /// graph says `to_device`), frees intermediates as planned.
+    fn execute(&self, inputs: &[(&str, Resident)]) -> Result<(Vec<Resident>, RunStats), RuntimeError> {
+        let plan = &*self.plan;
+        for (name, v) in inputs {
+            if v.device() != plan.device {
+                return Err(RuntimeError::new(
+                    RuntimeErrorKind::WrongDevice,
+                    format!(
+                        "input `{name}` is on `{}` but this plan runs on `{}`; arrays of two devices \
+                         never meet implicitly (move it with to_host and upload, or plan for `{}`)",
+                        v.device(),
+                        plan.device,
+                        v.device()
+                    ),
+                ));
+            }
+        }
+        let refs: Vec<(&str, &Resident)> = inputs.iter().map(|(n, v)| (*n, v)).collect();
+        let mut values: Vec<Option<Resident>> = vec![None; plan.node_count];
+        self.bind_inputs(&refs, &mut values)?;
         for &(alias, source) in &plan.aliases {
             values[alias.index()] = values[source.index()].clone();
         }
@@ -102,38 +242,22 @@ impl Executable {
         let mut live_bytes = 0u64;
         for (k, compiled) in plan.kernels.iter().zip(&self.kernels) {
             let start = Instant::now();
-            let mut ins: Vec<TensorView<'_>> = Vec::with_capacity(k.inputs.len());
-            for v in &k.inputs {
-                ins.push(value(&values, v.node)?.view());
-            }
-            let mut bufs: Vec<AlignedBuffer> = k
-                .outputs
-                .iter()
-                .map(|v| AlignedBuffer::for_output(v.shape.numel() * v.dtype.size_bytes()))
-                .collect();
-            {
-                let mut outs: Vec<TensorViewMut<'_>> = k
-                    .outputs
-                    .iter()
-                    .zip(bufs.iter_mut())
-                    .map(|(v, b)| TensorViewMut { dtype: v.dtype, shape: &v.shape, data: b.as_bytes_mut() })
-                    .collect();
-                compiled.run(&ins, &mut outs).map_err(|e| {
-                    RuntimeError::new(
-                        RuntimeErrorKind::Kernel,
-                        format!("kernel {} on {}: {e}", k.id, k.backend),
-                    )
-                })?;
-            }
-            drop(ins);
-            for (v, b) in k.outputs.iter().zip(bufs) {
-                live_bytes += b.len() as u64;
-                values[v.node.index()] = Some(Array::from_buffer(v.dtype, v.shape.clone(), b));
+            let produced: Vec<Resident> = if let Some((_, to)) = k.transfer {
+                let src = k.inputs.first().ok_or_else(|| plan_bug("a transfer without an operand"))?;
+                vec![self.transfer(value(&values, src.node)?, to)?]
+            } else if k.device.kind == DeviceKind::Cpu {
+                self.run_host_kernel(k, compiled.as_ref(), &values)?
+            } else {
+                self.run_device_kernel(k, compiled.as_ref(), &values)?
+            };
+            for (v, out) in k.outputs.iter().zip(produced) {
+                live_bytes += v.bytes();
+                values[v.node.index()] = Some(out);
             }
             stats.peak_live_bytes = stats.peak_live_bytes.max(live_bytes);
             for n in &k.frees_after {
                 if let Some(freed) = values[n.index()].take() {
-                    live_bytes -= freed.as_bytes().len() as u64;
+                    live_bytes -= (freed.shape().numel() * freed.dtype().size_bytes()) as u64;
                 }
             }
             stats.kernel_us.push(start.elapsed().as_secs_f64() * 1e6);
@@ -143,77 +267,89 @@ impl Executable {
         Ok((outputs, stats))
     }
 
-    /// Runs the plan on host arrays on any device. A host plan runs directly; a device plan
-    /// uploads the inputs, runs on the device and downloads the outputs: the transfers are
-    /// what this call asks for, once each way. To keep data on a device between runs, use
-    /// [`DeviceArray::upload`] and [`Executable::run_on_device`].
-    pub fn run_round_trip(&self, inputs: &[(&str, &Array)]) -> Result<Vec<Array>, RuntimeError> {
-        let Some(memory) = &self.memory else { return self.run(inputs) };
-        let uploaded: Vec<(&str, DeviceArray)> = inputs
-            .iter()
-            .map(|&(name, array)| Ok((name, DeviceArray::upload(array, memory)?)))
-            .collect::<Result<_, RuntimeError>>()?;
-        let bound: Vec<(&str, &DeviceArray)> = uploaded.iter().map(|(n, a)| (*n, a)).collect();
-        self.run_on_device(&bound)?.iter().map(DeviceArray::to_host).collect()
+    /// An explicit copy of `v` to `to` (the graph's `to_device`).
+    fn transfer(&self, v: &Resident, to: Device) -> Result<Resident, RuntimeError> {
+        let memory = |d: Device| {
+            self.memory_of(d).ok_or_else(|| {
+                RuntimeError::new(RuntimeErrorKind::NoDevice, format!("device `{d}` is not available"))
+            })
+        };
+        Ok(match (v, to.kind) {
+            (Resident::Host(a), DeviceKind::Cpu) => Resident::Host(a.clone()),
+            (Resident::Host(a), _) => Resident::Device(DeviceArray::upload(a, memory(to)?)?),
+            (Resident::Device(d), DeviceKind::Cpu) => Resident::Host(d.to_host()?),
+            (Resident::Device(d), _) => Resident::Device(DeviceArray::upload(&d.to_host()?, memory(to)?)?),
+        })
     }
 
-    /// Runs the plan on arrays resident on the plan's device; the results stay there.
-    /// Every input must be on that device: an array of another device is an error naming
-    /// it, never a silent copy.
-    pub fn run_on_device(&self, inputs: &[(&str, &DeviceArray)]) -> Result<Vec<DeviceArray>, RuntimeError> {
-        let plan = &*self.plan;
-        let Some(memory) = &self.memory else {
-            return Err(RuntimeError::new(
-                RuntimeErrorKind::WrongDevice,
-                "this plan runs on the host: pass host arrays to run".to_string(),
-            ));
-        };
-        for &(name, array) in inputs {
-            if array.device() != plan.device {
-                return Err(RuntimeError::new(
-                    RuntimeErrorKind::WrongDevice,
-                    format!(
-                        "input `{name}` is on `{}` but this plan runs on `{}`; arrays of two devices \
-                         never meet implicitly (move it with to_host and upload, or plan for `{}`)",
-                        array.device(),
-                        plan.device,
-                        array.device()
-                    ),
-                ));
-            }
-        }
-        let mut values: Vec<Option<DeviceArray>> = vec![None; plan.node_count];
-        self.bind_inputs(inputs, &mut values)?;
-        for &(alias, source) in &plan.aliases {
-            values[alias.index()] = values[source.index()].clone();
-        }
-        for (k, compiled) in plan.kernels.iter().zip(&self.kernels) {
-            let mut outs: Vec<DeviceArray> = Vec::with_capacity(k.outputs.len());
-            for v in &k.outputs {
-                let buffer = memory.alloc(v.dtype, v.shape.numel())?;
-                outs.push(DeviceArray::from_buffer(v.dtype, v.shape.clone(), buffer, memory.clone()));
-            }
-            {
-                let mut ins: Vec<DeviceView<'_>> = Vec::with_capacity(k.inputs.len());
-                for v in &k.inputs {
-                    ins.push(value(&values, v.node)?.view());
+    fn run_host_kernel(
+        &self,
+        k: &PlannedKernel,
+        compiled: &dyn CompiledKernel,
+        values: &[Option<Resident>],
+    ) -> Result<Vec<Resident>, RuntimeError> {
+        let mut ins: Vec<TensorView<'_>> = Vec::with_capacity(k.inputs.len());
+        for v in &k.inputs {
+            match value(values, v.node)? {
+                Resident::Host(a) => ins.push(a.view()),
+                Resident::Device(d) => {
+                    return Err(plan_bug(&format!("host kernel {} reads {} on {}", k.id, v.node, d.device())))
                 }
-                let out_views: Vec<DeviceView<'_>> = outs.iter().map(DeviceArray::view).collect();
-                compiled.run_device(&ins, &out_views).map_err(|e| {
-                    RuntimeError::new(
-                        RuntimeErrorKind::Kernel,
-                        format!("kernel {} on {}: {e}", k.id, k.backend),
-                    )
-                })?;
-            }
-            for (v, out) in k.outputs.iter().zip(outs) {
-                values[v.node.index()] = Some(out);
-            }
-            for n in &k.frees_after {
-                values[n.index()] = None;
             }
         }
-        plan.outputs.iter().map(|o| value(&values, o.node).cloned()).collect()
+        let mut bufs: Vec<AlignedBuffer> = k
+            .outputs
+            .iter()
+            .map(|v| AlignedBuffer::for_output(v.shape.numel() * v.dtype.size_bytes()))
+            .collect();
+        {
+            let mut outs: Vec<TensorViewMut<'_>> = k
+                .outputs
+                .iter()
+                .zip(bufs.iter_mut())
+                .map(|(v, b)| TensorViewMut { dtype: v.dtype, shape: &v.shape, data: b.as_bytes_mut() })
+                .collect();
+            compiled.run(&ins, &mut outs).map_err(|e| kernel_failed(k, e))?;
+        }
+        Ok(k.outputs
+            .iter()
+            .zip(bufs)
+            .map(|(v, b)| Resident::Host(Array::from_buffer(v.dtype, v.shape.clone(), b)))
+            .collect())
+    }
+
+    fn run_device_kernel(
+        &self,
+        k: &PlannedKernel,
+        compiled: &dyn CompiledKernel,
+        values: &[Option<Resident>],
+    ) -> Result<Vec<Resident>, RuntimeError> {
+        let memory = self.memory_of(k.device).ok_or_else(|| {
+            RuntimeError::new(RuntimeErrorKind::NoDevice, format!("device `{}` is not available", k.device))
+        })?;
+        let mut outs: Vec<DeviceArray> = Vec::with_capacity(k.outputs.len());
+        for v in &k.outputs {
+            let buffer = memory.alloc(v.dtype, v.shape.numel())?;
+            outs.push(DeviceArray::from_buffer(v.dtype, v.shape.clone(), buffer, memory.clone()));
+        }
+        let mut ins: Vec<DeviceView<'_>> = Vec::with_capacity(k.inputs.len());
+        for v in &k.inputs {
+            match value(values, v.node)? {
+                Resident::Device(d) if d.device() == k.device => ins.push(d.view()),
+                other => {
+                    return Err(plan_bug(&format!(
+                        "kernel {} on {} reads {} on {}",
+                        k.id,
+                        k.device,
+                        v.node,
+                        other.device()
+                    )))
+                }
+            }
+        }
+        let out_views: Vec<DeviceView<'_>> = outs.iter().map(DeviceArray::view).collect();
+        compiled.run_device(&ins, &out_views).map_err(|e| kernel_failed(k, e))?;
+        Ok(outs.into_iter().map(Resident::Device).collect())
     }
 
     fn bind_inputs<V: Bound>(
@@ -313,22 +449,21 @@ trait Bound: Clone {
     fn shape(&self) -> &Shape;
 }
 
-impl Bound for Array {
+impl Bound for Resident {
     fn dtype(&self) -> DType {
-        Array::dtype(self)
+        Resident::dtype(self)
     }
     fn shape(&self) -> &Shape {
-        Array::shape(self)
+        Resident::shape(self)
     }
 }
 
-impl Bound for DeviceArray {
-    fn dtype(&self) -> DType {
-        DeviceArray::dtype(self)
-    }
-    fn shape(&self) -> &Shape {
-        DeviceArray::shape(self)
-    }
+fn plan_bug(what: &str) -> RuntimeError {
+    RuntimeError::new(RuntimeErrorKind::Kernel, format!("{what} (a plan bug)"))
+}
+
+fn kernel_failed(k: &PlannedKernel, e: LowerError) -> RuntimeError {
+    RuntimeError::new(RuntimeErrorKind::Kernel, format!("kernel {} on {}: {e}", k.id, k.backend))
 }
 
 fn value<V>(values: &[Option<V>], node: NodeId) -> Result<&V, RuntimeError> {

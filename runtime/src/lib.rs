@@ -22,7 +22,7 @@ mod random;
 
 pub use array::{Array, HostElement};
 pub use buffer::AlignedBuffer;
-pub use device_array::DeviceArray;
+pub use device_array::{DeviceArray, Resident};
 pub use error::{RuntimeError, RuntimeErrorKind};
 pub use executable::{Executable, RunStats};
 pub use npy::{decode_npy, encode_npy, read_npy, write_npy};
