@@ -18,6 +18,8 @@ use crate::{random_array, Shape};
 pub struct BenchResult {
     /// `W1` .. `W8`.
     pub workload: String,
+    /// The device it ran on (`cpu`, `gpu:0`).
+    pub device: String,
     /// Threads in rayon's pool for this run.
     pub threads: usize,
     /// Median time of one call in milliseconds (W7: of one API-path evaluation).
@@ -26,9 +28,9 @@ pub struct BenchResult {
     pub min_ms: f64,
     /// Effective bandwidth: minimum bytes / median time, in GB/s (1e9 B).
     pub gbps: f64,
-    /// The triad bandwidth measured in this run at the same thread count, GB/s.
+    /// The host triad bandwidth measured in this run at the same thread count, GB/s.
     pub triad_gbps: f64,
-    /// The bandwidth floor: minimum bytes / triad rate, in ms.
+    /// The host bandwidth floor: minimum bytes / triad rate, in ms (meaningful on the CPU).
     pub floor_ms: f64,
     /// Median time of the eager ndarray version, in ms (single-threaded, idiomatic).
     pub ndarray_ms: f64,
@@ -212,6 +214,16 @@ fn rel_diff(got: &[f32], want: &[f32]) -> f64 {
 
 /// Runs workload `id` with `runs` timed calls (after warm-up) on rayon's current pool.
 pub fn run(id: &str, runs: usize, triad: f64) -> crate::Result<BenchResult> {
+    run_on(id, runs, triad, Device::CPU)
+}
+
+/// [`run`] on `device`. On a GPU the inputs are uploaded once, each timed call runs on
+/// device-resident data and waits for the device to finish; the first call includes the
+/// upload, compilation and the download of the result.
+pub fn run_on(id: &str, runs: usize, triad: f64, device: Device) -> crate::Result<BenchResult> {
+    if device != Device::CPU {
+        return run_on_gpu(id, runs, triad, device);
+    }
     let s = spec(id);
     let threads = rayon::current_num_threads();
     let arrays: Vec<Array> = s
@@ -264,7 +276,70 @@ pub fn run(id: &str, runs: usize, triad: f64) -> crate::Result<BenchResult> {
     let bytes = s.min_bytes as f64;
     Ok(BenchResult {
         workload: id.to_string(),
+        device: Device::CPU.to_string(),
         threads,
+        median_ms,
+        min_ms,
+        gbps: bytes / (median_ms * 1e6),
+        triad_gbps: triad,
+        floor_ms: bytes / (triad * 1e6),
+        ndarray_ms,
+        first_call_ms,
+        gflops: s.flops.map(|f| f / (median_ms * 1e6)),
+        max_rel_diff: rel_diff(&got, &want),
+    })
+}
+
+fn run_on_gpu(id: &str, runs: usize, triad: f64, device: Device) -> crate::Result<BenchResult> {
+    use crate::DeviceArray;
+    let s = spec(id);
+    let arrays: Vec<Array> = s
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, dims))| random_array(DType::F32, &Shape::new(dims).unwrap_or_default(), 100 + i as u64))
+        .collect();
+    let t = Instant::now();
+    let g = Graph::new();
+    let out = build(id, &g)?;
+    let exe = g.compile(&[&out], device)?;
+    let memory = exe.device_memory().cloned().ok_or_else(|| {
+        crate::RuntimeError::new(
+            crate::RuntimeErrorKind::NoDevice,
+            format!("device `{device}` is not available"),
+        )
+    })?;
+    let uploaded: Vec<DeviceArray> =
+        arrays.iter().map(|a| DeviceArray::upload(a, &memory)).collect::<std::result::Result<_, _>>()?;
+    let bound: Vec<(&str, &DeviceArray)> =
+        s.inputs.iter().zip(&uploaded).map(|((n, _), a)| (*n, a)).collect();
+    let first = exe.run_on_device(&bound)?;
+    let first_host: Vec<Array> =
+        first.iter().map(DeviceArray::to_host).collect::<std::result::Result<_, _>>()?;
+    let first_call_ms = t.elapsed().as_secs_f64() * 1e3;
+    let mut err: Option<crate::Error> = None;
+    let (median_ms, min_ms) = time(runs, || {
+        let r = exe.run_on_device(&bound).map_err(crate::Error::from).and_then(|o| {
+            memory.sync().map_err(|e| crate::Error::from(crate::RuntimeError::from(e)))?;
+            Ok(o)
+        });
+        if let Err(e) = r {
+            err = Some(e);
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    let (ndarray_ms, _) = time(runs.min(3), || {
+        std::hint::black_box(eager(id, &arrays));
+    });
+    let want = eager(id, &arrays);
+    let got = first_host.first().map(|a| a.to_vec::<f32>().unwrap_or_default()).unwrap_or_default();
+    let bytes = s.min_bytes as f64;
+    Ok(BenchResult {
+        workload: id.to_string(),
+        device: device.to_string(),
+        threads: rayon::current_num_threads(),
         median_ms,
         min_ms,
         gbps: bytes / (median_ms * 1e6),

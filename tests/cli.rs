@@ -159,6 +159,19 @@ fn plan_explain_cache_shows_entries_and_why_each_kernel_missed() {
 }
 
 #[test]
+fn a_missing_gpu_is_a_clean_error() {
+    for cmd in ["eval", "plan"] {
+        let e = fails(&[cmd, "x + 1", "--input", "x=f32[3]", "--device", "gpu:7"]);
+        assert!(
+            e.contains("device `gpu:7` not found:") && e.contains("`switchyard devices` lists them"),
+            "{e}"
+        );
+    }
+    let e = fails(&["bench", "--workload", "W1", "--device", "gpu:7", "--runs", "1"]);
+    assert!(e.contains("device `gpu:7` not found:"), "{e}");
+}
+
+#[test]
 fn nonzero_without_size_fails_naming_the_alternative() {
     let err = fails(&["eval", "nonzero(x)", "--input", "x=f32[10]"]);
     assert!(err.contains("nonzero") && err.contains("size="), "{err}");

@@ -91,6 +91,11 @@ pub trait DeviceMemory: Send + Sync + fmt::Debug {
     fn upload(&self, dtype: DType, bytes: &[u8]) -> Result<DeviceBuffer, LowerError>;
     /// A copy of a buffer of `dtype` elements in host layout. Waits for the kernels writing it.
     fn download(&self, dtype: DType, buffer: &DeviceBuffer) -> Result<Vec<u8>, LowerError>;
+    /// Waits until every kernel queued on the device has finished (for timing), reporting
+    /// any error the device raised meanwhile. Default: nothing is ever queued.
+    fn sync(&self) -> Result<(), LowerError> {
+        Ok(())
+    }
 }
 
 /// The error for a buffer handed to a device it does not belong to.

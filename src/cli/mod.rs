@@ -116,6 +116,9 @@ pub enum Command {
         /// One JSON object per workload instead of a table.
         #[arg(long)]
         json: bool,
+        /// Device to run on (`cpu`, `gpu`, `gpu:N`).
+        #[arg(long, default_value = "cpu")]
+        device: String,
     },
 }
 
@@ -140,12 +143,29 @@ pub fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Demo => demo::run(),
-        Command::Bench { workload, threads, runs, json } => bench(&workload, threads, runs, json),
+        Command::Bench { workload, threads, runs, json, device } => {
+            bench(&workload, threads, runs, json, &device)
+        }
     }
 }
 
+/// Parses a device name and, for a GPU, checks that it exists here.
 fn parse_device(text: &str) -> Result<Device, String> {
-    Device::parse(text)
+    let device = Device::parse(text)?;
+    if device.kind == switchyard::DeviceKind::Gpu {
+        let found = Engine::global().registry().devices();
+        if !found.iter().any(|d| d.device == device) {
+            let here = if found.is_empty() {
+                "no GPU device is available here".to_string()
+            } else {
+                let names: Vec<String> =
+                    found.iter().map(|d| format!("{} ({})", d.device, d.adapter)).collect();
+                format!("GPU devices here: {}", names.join(", "))
+            };
+            return Err(format!("device `{device}` not found: {here}; `switchyard devices` lists them"));
+        }
+    }
+    Ok(device)
 }
 
 /// Declares the inputs in a graph (types only) and loads or generates their data.
@@ -294,8 +314,15 @@ fn plan(
     Ok(())
 }
 
-fn bench(workload: &str, threads: Option<usize>, runs: usize, json: bool) -> Result<(), String> {
-    use switchyard::bench::{run, triad_gbps, WORKLOADS};
+fn bench(
+    workload: &str,
+    threads: Option<usize>,
+    runs: usize,
+    json: bool,
+    device: &str,
+) -> Result<(), String> {
+    use switchyard::bench::{run_on, triad_gbps, WORKLOADS};
+    let device = parse_device(device)?;
     let ids: Vec<&str> = if workload.eq_ignore_ascii_case("all") {
         WORKLOADS.to_vec()
     } else {
@@ -320,7 +347,7 @@ fn bench(workload: &str, threads: Option<usize>, runs: usize, json: bool) -> Res
         let triad = triad_gbps();
         if !json {
             println!(
-                "threads {}, triad {triad:.1} GB/s, median of {runs} runs after warm-up\n",
+                "device {device}, threads {}, host triad {triad:.1} GB/s, median of {runs} runs after warm-up\n",
                 rayon::current_num_threads()
             );
             println!(
@@ -337,7 +364,15 @@ fn bench(workload: &str, threads: Option<usize>, runs: usize, json: bool) -> Res
             );
         }
         for id in ids {
-            let r = run(id, runs, triad).map_err(|e| format!("{id}: {e}"))?;
+            let r = match run_on(id, runs, triad, device) {
+                Ok(r) => r,
+                // On a device, a workload it cannot plan is reported and skipped.
+                Err(e) if device != Device::CPU => {
+                    println!("{id:<4} not run on {device}: {}", e.to_string().replace('\n', "\n     "));
+                    continue;
+                }
+                Err(e) => return Err(format!("{id}: {e}")),
+            };
             if json {
                 println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
             } else {
@@ -367,22 +402,32 @@ fn bench(workload: &str, threads: Option<usize>, runs: usize, json: bool) -> Res
 fn devices() {
     let registry = Registry::with_builtins();
     println!("op set version {}", switchyard::OP_SET_VERSION);
-    for kind in [switchyard::DeviceKind::Cpu, switchyard::DeviceKind::Gpu] {
-        let backends = registry.for_device(kind);
-        if backends.is_empty() {
-            println!("{kind}: not available (no backend registered for {kind} devices)");
-            continue;
-        }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        println!("{kind}: host CPU, {threads} hardware threads");
-        for b in backends {
-            println!(
-                "  {:<16} version {:<8} op set {:<5} priority {}",
-                b.name(),
-                b.version(),
-                b.op_set_version().to_string(),
-                b.priority()
-            );
-        }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("cpu: host CPU, {threads} hardware threads");
+    print_backends(&registry, switchyard::DeviceKind::Cpu);
+    let gpus = registry.devices();
+    if registry.for_device(switchyard::DeviceKind::Gpu).is_empty() {
+        println!("gpu: not available (no backend registered for gpu devices in this build)");
+        return;
+    }
+    if gpus.is_empty() {
+        println!("gpu: no device found (no Vulkan adapter or CUDA driver here)");
+    }
+    for d in &gpus {
+        let kind = if d.software { "software" } else { "hardware" };
+        println!("{}: {} via {} ({kind})", d.device, d.adapter, d.runtime);
+    }
+    print_backends(&registry, switchyard::DeviceKind::Gpu);
+}
+
+fn print_backends(registry: &Registry, kind: switchyard::DeviceKind) {
+    for b in registry.for_device(kind) {
+        println!(
+            "  {:<16} version {:<8} op set {:<5} priority {}",
+            b.name(),
+            b.version(),
+            b.op_set_version().to_string(),
+            b.priority()
+        );
     }
 }
