@@ -1,0 +1,112 @@
+//! The GPU end to end, through the command line: `switchyard eval EXPR --device gpu` agrees
+//! with `--device cpu` on the W1..W5 expressions, and a GPU chain with a CPU-only step is a
+//! clean error naming the node and the fix.
+//!
+//! Without a GPU (no Vulkan driver, no CUDA) these tests say why and pass; with
+//! `SWITCHYARD_REQUIRE_GPU=1` (set by `.ci/run`, which installs Mesa's software Vulkan
+//! driver) a missing GPU fails them.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use switchyard::{read_npy, Registry};
+
+fn gpu_here() -> bool {
+    let devices = Registry::with_builtins().devices();
+    if !devices.is_empty() {
+        return true;
+    }
+    let required = std::env::var("SWITCHYARD_REQUIRE_GPU").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "SWITCHYARD_REQUIRE_GPU=1 but no GPU device was found (is a Vulkan driver installed?)"
+    );
+    eprintln!("skipped: no GPU device here (install mesa-vulkan-drivers for a software one)");
+    false
+}
+
+fn switchyard(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard")).args(args).output().expect("the binary runs")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("switchyard-gpu-{}-{name}", std::process::id()))
+}
+
+/// Evaluates `expr` on `device` with seeded inputs and returns the result's values.
+fn eval(expr: &str, inputs: &[&str], device: &str) -> Vec<f64> {
+    let out = tmp(&format!("{}-{}.npy", device.replace(':', "_"), expr.len()));
+    let mut args = vec!["eval", expr, "--device", device, "--seed", "3"];
+    for i in inputs {
+        args.extend(["--input", i]);
+    }
+    let out_s = out.to_string_lossy().to_string();
+    args.extend(["--out", &out_s]);
+    let o = switchyard(&args);
+    assert!(o.status.success(), "{expr} on {device}: {}", String::from_utf8_lossy(&o.stderr));
+    let a = read_npy(&out).expect("the result file");
+    let _ = std::fs::remove_file(&out);
+    a.to_f64_vec()
+}
+
+/// The W1..W5 formulas of the benchmark at test sizes.
+const WORKLOADS: [(&str, &str, &[&str]); 5] = [
+    ("W1", "exp(x*2+1)*y - x", &["x=f32[4099]", "y=f32[4099]"]),
+    ("W2", "sum(square(x - y))", &["x=f32[5000]", "y=f32[5000]"]),
+    (
+        "W3",
+        "exp(a - max(a, axis=1, keepdims=true)) / sum(exp(a - max(a, axis=1, keepdims=true)), axis=1, keepdims=true)",
+        &["a=f32[33,257]"],
+    ),
+    ("W4", "tanh(u[:, None] * v[None, :] + 0.5)", &["u=f32[67]", "v=f32[129]"]),
+    (
+        "W5",
+        "(a - mean(a, axis=1, keepdims=true)) / sqrt(mean(square(a - mean(a, axis=1, keepdims=true)), axis=1, keepdims=true) + 1e-5)",
+        &["a=f32[31,300]"],
+    ),
+];
+
+#[test]
+fn eval_on_the_gpu_matches_the_cpu_on_w1_to_w5() {
+    if !gpu_here() {
+        return;
+    }
+    for (id, expr, inputs) in WORKLOADS {
+        let cpu = eval(expr, inputs, "cpu");
+        let gpu = eval(expr, inputs, "gpu");
+        assert_eq!(cpu.len(), gpu.len(), "{id}");
+        // Within a few f32 ulps of the result's scale: the GPU's exp/tanh/sqrt are within
+        // their declared ulps, and sums add in another order.
+        let scale = cpu.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-30);
+        for (k, (c, g)) in cpu.iter().zip(&gpu).enumerate() {
+            assert!(
+                (c - g).abs() <= 4e-6 * scale + 8.0 * f64::from(f32::EPSILON) * c.abs(),
+                "{id} element {k}: cpu {c}, gpu {g}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_gpu_chain_with_a_cpu_only_step_is_an_error_naming_the_node_and_to_device() {
+    if !gpu_here() {
+        return;
+    }
+    // i64 arithmetic runs nowhere on the GPU (wgpu has no portable 64-bit integers).
+    let o = switchyard(&[
+        "plan",
+        "exp(cast(x + y, dtype=f32))",
+        "--input",
+        "x=i64[8]",
+        "--input",
+        "y=i64[8]",
+        "--device",
+        "gpu",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("no backend of device `gpu:0` supports node"), "{err}");
+    assert!(err.contains("from the expression `x + y`"), "{err}");
+    assert!(err.contains("gpu.cubecl:"), "{err}");
+    assert!(err.contains("move its operands there with `to_device`"), "{err}");
+}
