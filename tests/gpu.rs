@@ -110,3 +110,43 @@ fn a_gpu_chain_with_a_cpu_only_step_is_an_error_naming_the_node_and_to_device() 
     assert!(err.contains("gpu.cubecl:"), "{err}");
     assert!(err.contains("move its operands there with `to_device`"), "{err}");
 }
+
+#[test]
+fn plans_on_the_gpu_show_the_generated_kernel_source_and_the_kernel_cache() {
+    if !gpu_here() {
+        return;
+    }
+    let o = switchyard(&[
+        "plan",
+        "exp(x*2+1)*y - x",
+        "--input",
+        "x=f32[100]",
+        "--input",
+        "y=f32[100]",
+        "--device",
+        "gpu",
+        "--code",
+        "--explain-cache",
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("gpu.cubecl"), "{text}");
+    assert!(text.contains("@compute"), "the WGSL source: {text}");
+    assert!(text.contains("kernel cache of gpu.cubecl:"), "{text}");
+}
+
+#[test]
+fn devices_and_bench_work_on_the_gpu() {
+    if !gpu_here() {
+        return;
+    }
+    let o = switchyard(&["devices"]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success() && text.contains("gpu:0: ") && text.contains("gpu.cubecl"), "{text}");
+    let o = switchyard(&["bench", "--workload", "W2", "--device", "gpu", "--runs", "1", "--json"]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_str(text.trim()).expect("one JSON line");
+    assert_eq!(r["device"], "gpu:0", "{r}");
+    assert!(r["max_rel_diff"].as_f64().is_some_and(|d| d < 1e-4), "{r}");
+}
