@@ -17,6 +17,8 @@
 mod backend;
 pub mod conformance;
 pub mod cranelift;
+#[cfg(feature = "gpu")]
+pub mod cubecl;
 mod device_memory;
 mod error;
 mod fusion;
@@ -32,6 +34,8 @@ mod support;
 
 pub use backend::{Backend, NodeQuery, Support, Tolerance};
 pub use cranelift::CraneliftBackend;
+#[cfg(feature = "gpu")]
+pub use cubecl::CubeclBackend;
 pub use device_memory::{foreign_buffer, DeviceBuffer, DeviceInfo, DeviceMemory, DeviceView};
 pub use error::{LowerError, LowerErrorKind};
 pub use gemm::GemmBackend;

@@ -1,0 +1,300 @@
+//! `gpu.cubecl`: GPU kernels generated at run time with CubeCL 0.10, on Vulkan adapters
+//! through wgpu (WGSL) and, with the `cuda` feature, on CUDA devices.
+//!
+//! A kernel spec becomes a [`program`](self::program) (straight-line SSA over f32, i32 and
+//! bool registers, loads through affine views, stores), which one of three cube kernels
+//! interprets at expansion time: the fused elementwise kernel (`fused.rs`, semantics in
+//! `elementwise.rs`), the reduction kernel (`reduce.rs`, producers fused into its loads) and
+//! a tiled matmul (`matmul.rs`). Shape ops (`permute_dims`, `reshape`, `broadcast_to`,
+//! `expand_dims`, `squeeze`, `slice`, `flip`) are views, so their kernels are a load and a
+//! store. Constant values, sizes and strides are run-time scalars: the kernel cache
+//! (`cache.rs`) is keyed by structure only. Devices are probed lazily and without panics
+//! (`device.rs`); every launch is checked first (`launch.rs`), because cubecl reports many
+//! failures only as a silent panic in its device thread. `plan --code` shows the program
+//! (`source.rs`; the WGSL text is not extracted yet).
+//!
+//! Dtypes: f32, i32 and bool (stored as u32). f64 and i64 are declared unsupported: WGSL has
+//! no portable 64-bit types, even where a driver (lavapipe) offers them.
+
+mod cache;
+mod device;
+mod elementwise;
+mod fused;
+mod launch;
+mod matmul;
+mod program;
+mod reduce;
+mod source;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, ReduceOp, UnaryOp, OP_SET_VERSION};
+
+use self::cache::{ProgramKey, CAPACITY};
+use self::launch::{CubeclKernel, MAP_UNITS};
+use self::program::{compile_error, map_program, matmul_program, reduce_program, Kind, Program};
+use crate::backend::{Backend, NodeQuery, Support, Tolerance};
+use crate::device_memory::{DeviceInfo, DeviceMemory};
+use crate::error::LowerError;
+use crate::kernel::{CompiledKernel, KernelSpec};
+use crate::kernel_cache::{CacheReport, KernelCache};
+
+/// Storage buffers a kernel may bind on every Vulkan adapter we target: 32 per shader stage
+/// (lavapipe's limit, common on desktop GPUs) less the one cubecl keeps for its scalars.
+/// `compile` refuses more; a launch also checks the actual device's limit.
+pub const MAX_BINDINGS: usize = 31;
+
+/// The largest fused group: a group of `n` nodes binds at most `3 + 2(n - 1)` inputs (each
+/// node after the first brings at most two outside operands) and `n` outputs, so
+/// `3n + 1 <= MAX_BINDINGS`.
+const MAX_FUSED_NODES: usize = (MAX_BINDINGS - 1) / 3;
+
+/// Declared ulps of `exp` and `exp2` (measured worst on lavapipe: see `precision`).
+const EXP_ULPS: u32 = 4;
+/// Declared ulps of `sigmoid`.
+const SIGMOID_ULPS: u32 = 6;
+
+/// The CubeCL GPU backend, with its kernel cache. Creating it probes nothing: devices are
+/// found on first use.
+pub struct CubeclBackend {
+    cache: KernelCache<ProgramKey, Program>,
+}
+
+impl Default for CubeclBackend {
+    fn default() -> CubeclBackend {
+        CubeclBackend { cache: KernelCache::new(CAPACITY) }
+    }
+}
+
+impl CubeclBackend {
+    /// A backend with an empty kernel cache.
+    pub fn new() -> CubeclBackend {
+        CubeclBackend::default()
+    }
+}
+
+impl std::fmt::Debug for CubeclBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CubeclBackend({:?})", self.cache)
+    }
+}
+
+/// Why a dtype is not supported, or `None` when it is.
+fn dtype_refusal(dtype: DType) -> Option<String> {
+    match dtype {
+        DType::F64 => Some(
+            "f64: not supported by gpu.cubecl on wgpu (not portable across Vulkan adapters; WGSL has no standard f64)"
+                .into(),
+        ),
+        DType::I64 => Some(
+            "i64: not supported by gpu.cubecl on wgpu (not portable across Vulkan adapters; WGSL has no 64-bit integers)"
+                .into(),
+        ),
+        DType::F32 | DType::I32 | DType::Bool => None,
+    }
+}
+
+/// Whether `u` is generated for operands of `dtype` (`None`), or why not.
+fn unary_refusal(u: UnaryOp, dtype: DType) -> Option<String> {
+    use UnaryOp::*;
+    let ok = match dtype {
+        DType::F32 => !matches!(u, LogicalNot | Sin | Cos | Tan | Log | Log2 | Log1p | Expm1),
+        DType::I32 => matches!(u, Neg | Abs | Sign | Square | IsNan | IsInf | IsFinite),
+        DType::Bool => u == LogicalNot,
+        _ => false,
+    };
+    if ok {
+        return None;
+    }
+    Some(match u {
+        Sin | Cos | Tan => format!(
+            "{}: the Vulkan driver's builtin is only specified to 2^-11 absolute error on [-pi, pi] and has no \
+             accurate range reduction for large arguments; not generated",
+            u.name()
+        ),
+        Log | Log2 | Log1p | Expm1 if dtype == DType::F32 => format!(
+            "{}: the Vulkan driver's log is specified only to 2^-21 absolute error near 1 (557 ulp measured on \
+             lavapipe); not generated until gpu.cubecl has its own log",
+            u.name()
+        ),
+        _ => format!("{} on {dtype} is not generated", u.name()),
+    })
+}
+
+/// Whether `b` is generated for operands of `dtype` (`None`), or why not.
+fn binary_refusal(b: BinaryOp, dtype: DType) -> Option<String> {
+    use BinaryOp::*;
+    if dtype == DType::F32 && matches!(b, Pow | Atan2) {
+        return Some(format!(
+            "{}: the Vulkan driver's builtin is not accurate enough (pow: exp2(y*log2(x)) with the driver's log; \
+             atan2: signed zeros and infinities); not generated",
+            b.name()
+        ));
+    }
+    let ok = match dtype {
+        DType::F32 => !matches!(b, LogicalAnd | LogicalOr | LogicalXor),
+        DType::I32 => !matches!(b, Div | Atan2 | LogicalAnd | LogicalOr | LogicalXor),
+        DType::Bool => matches!(b, Eq | Ne | LogicalAnd | LogicalOr | LogicalXor),
+        _ => false,
+    };
+    (!ok).then(|| format!("{} on {dtype} is not generated", b.name()))
+}
+
+fn reduce_refusal(op: ReduceOp, dtype: DType, correction: u32) -> Option<String> {
+    let ok = match op {
+        ReduceOp::Sum | ReduceOp::Mean => dtype == DType::F32,
+        ReduceOp::Max | ReduceOp::Min => matches!(dtype, DType::F32 | DType::I32),
+        ReduceOp::Any | ReduceOp::All => dtype == DType::Bool,
+        _ => false,
+    };
+    if ok && correction == 0 {
+        return None;
+    }
+    Some(match op {
+        ReduceOp::Prod => {
+            "prod: f32 partial products overflow or underflow where the reference's f64 ones do not; \
+                           not generated"
+                .to_string()
+        }
+        ReduceOp::Var | ReduceOp::Std => format!("{} is not generated yet by gpu.cubecl", op.name()),
+        _ => format!("{} on {dtype} is not generated", op.name()),
+    })
+}
+
+/// The kind of kernel a spec becomes.
+fn kernel_kind(spec: &KernelSpec) -> Kind {
+    match spec.nodes.last().map(|n| &n.op) {
+        Some(Op::Reduce { .. }) => Kind::Reduce { reduction: program::Reduction::Sum, reg: 0, kept: 0 },
+        Some(Op::Matmul) => Kind::Matmul { batch: 0, operands: (0, 1) },
+        _ => Kind::Map,
+    }
+}
+
+impl Backend for CubeclBackend {
+    fn name(&self) -> &str {
+        "gpu.cubecl"
+    }
+
+    fn version(&self) -> &str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    fn op_set_version(&self) -> OpSetVersion {
+        OP_SET_VERSION
+    }
+
+    fn device_kind(&self) -> DeviceKind {
+        DeviceKind::Gpu
+    }
+
+    fn priority(&self) -> i32 {
+        10
+    }
+
+    fn supports(&self, node: &NodeQuery<'_>) -> Support {
+        let dtypes = node.input_dtypes().chain(std::iter::once(node.output.dtype));
+        if let Some(reason) = dtypes.into_iter().find_map(dtype_refusal) {
+            return Support::No(reason);
+        }
+        let operand = node.inputs.first().map_or(node.output.dtype, |t| t.dtype);
+        let refusal = match node.op {
+            Op::Full { .. } | Op::Arange { .. } | Op::Where | Op::Cast(_) => None,
+            Op::Clip => (operand == DType::Bool).then(|| "clip on bool is not generated".to_string()),
+            Op::Unary(u) => unary_refusal(*u, operand),
+            Op::Binary(b) => binary_refusal(*b, operand),
+            Op::Reduce { op, correction, .. } => reduce_refusal(*op, operand, *correction),
+            op if program::is_view_op(op) => None,
+            Op::Matmul => Some(format!(
+                "matmul on {operand}: the tiled kernel's f32 partial sums overflow to inf - inf = NaN where the \
+                 reference's f64 sum is ±inf; not claimed yet"
+            )),
+            Op::Concat(_) | Op::Stack(_) | Op::Pad { .. } => {
+                Some(format!("{} is not generated yet by gpu.cubecl", node.op.name()))
+            }
+            Op::ToDevice(_) => Some("transfers are done by the runtime, not by a kernel".to_string()),
+            Op::Input { .. } => Some("inputs are bound by the runtime".to_string()),
+            other => Some(format!("{} has a data-dependent shape: not generated", other.name())),
+        };
+        match refusal {
+            None => Support::Yes,
+            Some(reason) => Support::No(reason),
+        }
+    }
+
+    fn precision(&self, op: &Op, dtype: DType) -> Tolerance {
+        if dtype != DType::F32 {
+            return Tolerance::EXACT;
+        }
+        match op {
+            // Measured on lavapipe over 196,608 values spread over the f32 range (the ignored
+            // test `measure_float_precision`), with margin.
+            Op::Unary(u) => match u {
+                UnaryOp::Exp | UnaryOp::Exp2 => Tolerance::ulps(EXP_ULPS),
+                UnaryOp::Sigmoid => Tolerance::ulps(SIGMOID_ULPS),
+                UnaryOp::Tanh => Tolerance::ulps(8),
+                _ => Tolerance::EXACT,
+            },
+            Op::Arange { .. } => Tolerance::ulps(1),
+            // Compensated per unit, then a tree of 8 levels: a few f32 ulps of the sum of
+            // magnitudes, whatever the length.
+            Op::Reduce { op: ReduceOp::Sum | ReduceOp::Mean, .. } => {
+                Tolerance { ulps: 2, rel: 4e-6, abs: 0.0 }
+            }
+            // f32 accumulation in order of k: k * 2^-24 of the sum of term magnitudes.
+            Op::Matmul => Tolerance { ulps: 2, rel: 1e-4, abs: 0.0 },
+            _ => Tolerance::EXACT,
+        }
+    }
+
+    fn compile(&self, spec: &KernelSpec) -> Result<Arc<dyn CompiledKernel>, LowerError> {
+        let (program, data) = match kernel_kind(spec) {
+            Kind::Map => map_program(spec)?,
+            Kind::Reduce { .. } => reduce_program(spec)?,
+            Kind::Matmul { .. } => matmul_program(spec)?,
+        };
+        let bindings = match program.kind {
+            Kind::Matmul { .. } => 3,
+            _ => program.bindings(),
+        };
+        if bindings > MAX_BINDINGS {
+            return Err(compile_error(format!(
+                "the kernel would bind {bindings} buffers; Vulkan adapters allow {MAX_BINDINGS} (split the group)"
+            )));
+        }
+        let key = ProgramKey::new(spec, program.clone());
+        let program = self.cache.get_or_compile(key, || Ok::<Program, LowerError>(program))?;
+        Ok(Arc::new(CubeclKernel::new(program, data, spec.clone())))
+    }
+
+    fn describe_kernel(&self, spec: &KernelSpec) -> Option<String> {
+        let ops = spec.nodes.iter().filter(|n| !matches!(n.op, Op::Full { .. })).count();
+        Some(match kernel_kind(spec) {
+            Kind::Map => format!("wgsl, {MAP_UNITS} threads/workgroup, fused {ops} ops"),
+            Kind::Reduce { .. } => format!(
+                "wgsl, one {}-thread workgroup per output element, fused {ops} ops",
+                1 << program::REDUCE_LOG2_BLOCK
+            ),
+            Kind::Matmul { .. } => {
+                format!("wgsl, {t}x{t} tiles in shared memory", t = matmul::TILE)
+            }
+        })
+    }
+
+    fn max_fused_nodes(&self) -> usize {
+        MAX_FUSED_NODES
+    }
+
+    fn device_memory(&self, ordinal: u32) -> Option<Arc<dyn DeviceMemory>> {
+        device::CubeclMemory::of(ordinal)
+    }
+
+    fn devices(&self) -> Vec<DeviceInfo> {
+        device::devices().iter().map(|d| d.info().clone()).collect()
+    }
+
+    fn kernel_cache(&self) -> Option<CacheReport> {
+        Some(self.cache.report(self.name()))
+    }
+}
