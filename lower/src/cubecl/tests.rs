@@ -295,3 +295,13 @@ fn a_program_with_too_many_buffers_is_refused() {
     assert!(err.to_string().contains("would bind 41 buffers"), "{err}");
     assert!(CubeclBackend::new().max_fused_nodes() * 3 < super::MAX_BINDINGS);
 }
+
+#[test]
+#[ignore]
+fn list_verified_claims() {
+    let Some(_) = gpu_or_skip() else { return };
+    let report = conformance::check(&CubeclBackend::new());
+    for c in report.verified() {
+        println!("{} {} {} ({})", c.op, c.variant, c.dtype, c.precision);
+    }
+}
