@@ -192,8 +192,8 @@ fn errors_are_clean_and_name_the_culprit() {
     assert!(err.contains("/nonexistent/x.npy"), "{err}");
     let err = fails(&["eval", "x", "--input", "x=f32[3]", "--device", "tpu"]);
     assert!(err.contains("tpu"), "{err}");
-    let err = fails(&["eval", "x * 2", "--input", "x=f32[3]", "--device", "gpu"]);
-    assert!(err.contains("gpu"), "{err}");
+    let err = fails(&["eval", "x * 2", "--input", "x=f32[3]", "--device", "gpu:9"]);
+    assert!(err.contains("gpu:9"), "{err}");
     let err = fails(&["eval", "x", "--input", "x=f64[1000000000000]"]);
     assert!(err.contains("refusing"), "{err}");
     let bad = tmp("bad.npy");
@@ -213,7 +213,9 @@ fn support_table_devices_and_demo_run() {
     assert!(v["rows"].as_array().is_some_and(|r| r.len() > 60));
 
     let devices = stdout(&switchyard(&["devices"]));
-    assert!(devices.contains("cpu.reference") && devices.contains("gpu: not available"), "{devices}");
+    assert!(devices.contains("cpu.reference"), "{devices}");
+    // A GPU device is listed with its adapter, or its absence is said (this build has gpu.cubecl).
+    assert!(devices.contains("gpu:0: ") || devices.contains("gpu: no device found"), "{devices}");
 
     let demo = switchyard(&["demo"]);
     assert!(demo.status.success(), "{}", stderr(&demo));

@@ -128,9 +128,14 @@ impl CompiledKernel for FakeKernel {
     }
 }
 
+/// The CPU built-ins and `fake.gpu` as the only GPU backend.
 fn engine() -> (Engine, Arc<Counters>) {
+    use switchyard::stages::lower::{CraneliftBackend, GemmBackend, ReferenceBackend};
     let counters = Arc::new(Counters::default());
-    let mut registry = Registry::with_builtins();
+    let mut registry = Registry::new();
+    registry.register(Arc::new(GemmBackend::new())).unwrap();
+    registry.register(Arc::new(CraneliftBackend::new())).unwrap();
+    registry.register(Arc::new(ReferenceBackend)).unwrap();
     registry.register(Arc::new(FakeGpu { counters: counters.clone() })).unwrap();
     (Engine::new(registry), counters)
 }

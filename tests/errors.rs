@@ -177,13 +177,16 @@ fn an_unknown_or_absent_device() {
     assert!(Device::parse("tpu").unwrap_err().contains("tpu"));
     let g = Graph::new();
     let x = g.input("x", DType::F32, &[2]).unwrap();
-    let e = x.sqrt().unwrap().plan(Device::gpu(0)).unwrap_err();
+    // Planning refuses a device its backends do not list; where they list none (no GPU
+    // here), compiling does.
+    let e = x.sqrt().unwrap().compile(Device::gpu(9)).unwrap_err();
     let msg = e.to_string();
     match e {
         Error::Lower(l) => assert_eq!(l.kind(), LowerErrorKind::UnknownDevice),
+        Error::Runtime(r) => assert_eq!(r.kind(), switchyard::RuntimeErrorKind::NoDevice),
         other => panic!("{other:?}"),
     }
-    assert!(msg.contains("gpu:0"), "{msg}");
+    assert!(msg.contains("device `gpu:9` is not available"), "{msg}");
 }
 
 #[test]

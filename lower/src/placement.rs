@@ -26,6 +26,7 @@ pub struct Placement {
 
 /// Assigns every node of `graph` a device and a backend for a plan on `target`.
 pub fn place(graph: &Graph, target: Device, registry: &Registry) -> Result<Vec<Placement>, LowerError> {
+    check_listed(target, registry)?;
     let devices = assign_devices(graph, target)?;
     let mut out = Vec::with_capacity(graph.len());
     for (id, node) in graph.nodes() {
@@ -69,6 +70,24 @@ pub fn place(graph: &Graph, target: Device, registry: &Registry) -> Result<Vec<P
         out.push(Placement { node: id, device, backend: Some(backend), reason });
     }
     Ok(out)
+}
+
+/// A device other than the host must be one that its backends list, when they list any
+/// (backends that do not enumerate devices are taken at their word).
+fn check_listed(target: Device, registry: &Registry) -> Result<(), LowerError> {
+    if target.kind == DeviceKind::Cpu {
+        return Ok(());
+    }
+    let listed: Vec<Device> =
+        registry.for_device(target.kind).iter().flat_map(|b| b.devices()).map(|d| d.device).collect();
+    if listed.is_empty() || listed.contains(&target) {
+        return Ok(());
+    }
+    let names: Vec<String> = listed.iter().map(|d| format!("`{d}`")).collect();
+    Err(LowerError::new(
+        LowerErrorKind::UnknownDevice,
+        format!("device `{target}` is not available; {} devices here: {}", target.kind, names.join(", ")),
+    ))
 }
 
 fn choose_backend(

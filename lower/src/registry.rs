@@ -35,14 +35,17 @@ impl Registry {
         Registry::default()
     }
 
-    /// The built-in backends: `cpu.gemm` (priority 20, matmul only), `cpu.cranelift` (10) and
-    /// `cpu.reference` (0).
+    /// The built-in backends: `cpu.gemm` (priority 20, matmul only), `cpu.cranelift` (10),
+    /// `cpu.reference` (0) and, with the `gpu` feature, `gpu.cubecl` (10, GPU devices).
     pub fn with_builtins() -> Registry {
         let mut r = Registry::new();
         // Built-ins are built against this op set and have distinct names: this cannot fail.
         let _ = r.register(Arc::new(GemmBackend::new()));
         let _ = r.register(Arc::new(CraneliftBackend::new()));
         let _ = r.register(Arc::new(ReferenceBackend));
+        // The GPU backend probes its devices lazily, on first use: registering costs nothing.
+        #[cfg(feature = "gpu")]
+        let _ = r.register(Arc::new(crate::cubecl::CubeclBackend::new()));
         r
     }
 

@@ -80,7 +80,10 @@ impl Executable {
             let memory = registry.device_memory(d).ok_or_else(|| {
                 RuntimeError::new(
                     RuntimeErrorKind::NoDevice,
-                    format!("device `{d}` is not available: no registered backend drives it"),
+                    format!(
+                        "device `{d}` is not available: no registered backend has it (no {} device here?)",
+                        d.kind
+                    ),
                 )
             })?;
             memories.push((d, memory));

@@ -305,7 +305,8 @@ fn plan(
                 println!("{out}");
             }
             None => {
-                for c in &caches {
+                // Caches this plan never touched (no entries, no lookups) say nothing.
+                for c in caches.iter().filter(|c| !c.entries.is_empty() || c.hits + c.misses > 0) {
                     print!("\n{c}");
                 }
             }
