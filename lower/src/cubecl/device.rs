@@ -369,4 +369,9 @@ impl DeviceMemory for CubeclMemory {
             words.to_vec()
         })
     }
+
+    fn sync(&self) -> Result<(), LowerError> {
+        with_client!(self.client()?, |c, R| cubecl::future::block_on(c.sync()))
+            .map_err(|e| device_error(format!("{}: {e:?}", self.device())))
+    }
 }
