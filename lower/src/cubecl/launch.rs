@@ -134,7 +134,7 @@ impl CompiledKernel for CubeclKernel {
     }
 
     fn code(&self) -> Option<String> {
-        Some(source::describe(&self.program, &self.data))
+        Some(source::code(&self.program, &self.data))
     }
 }
 

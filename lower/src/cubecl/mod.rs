@@ -11,7 +11,7 @@
 //! (`cache.rs`) is keyed by structure only. Devices are probed lazily and without panics
 //! (`device.rs`); every launch is checked first (`launch.rs`), because cubecl reports many
 //! failures only as a silent panic in its device thread. `plan --code` shows the program
-//! (`source.rs`; the WGSL text is not extracted yet).
+//! and the WGSL cubecl generates for it (`source.rs`).
 //!
 //! Dtypes: f32, i32 and bool (stored as u32). f64 and i64 are declared unsupported: WGSL has
 //! no portable 64-bit types, even where a driver (lavapipe) offers them.

@@ -305,3 +305,57 @@ fn list_verified_claims() {
         println!("{} {} {} ({})", c.op, c.variant, c.dtype, c.precision);
     }
 }
+
+#[test]
+fn code_shows_the_program_and_the_generated_wgsl_and_launches_stay_correct_after_it() {
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    let map = single(Op::Unary(UnaryOp::Exp), vec![t(DType::F32, &[10, 3])]);
+    let reduce = single(
+        Op::Reduce {
+            op: switchyard_ir::ReduceOp::Max,
+            axes: [0].into_iter().collect(),
+            keepdims: false,
+            correction: 0,
+        },
+        vec![t(DType::I32, &[10, 3])],
+    );
+    let matmul = single(Op::Matmul, vec![t(DType::F32, &[2, 5, 3]), t(DType::F32, &[3, 4])]);
+    for (spec, entry, inst) in [
+        (&map, "fn map_kernel(", "UnaryF(Exp, 0)"),
+        (&reduce, "fn reduce_kernel(", "LoadI"),
+        (&matmul, "fn matmul_kernel(", ""),
+    ] {
+        let code = backend.compile(spec).unwrap().code().unwrap();
+        assert!(code.starts_with("// gpu.cubecl "), "{code}");
+        assert!(code.contains(inst), "{code}");
+        assert!(code.contains("@compute"), "{code}");
+        assert!(code.contains(entry), "{code}");
+    }
+    // Generating the source launches nothing and leaves no launch state behind: a launch on
+    // this thread right after it computes the right values.
+    let chain = |c: f32| {
+        let x = t(DType::F32, &[37]);
+        KernelSpec {
+            inputs: vec![x.clone()],
+            nodes: vec![
+                KernelNode {
+                    op: Op::Full { value: switchyard_ir::Scalar::F32(c), shape: Shape::scalar() },
+                    operands: vec![],
+                    ty: t(DType::F32, &[]),
+                },
+                KernelNode {
+                    op: Op::Binary(BinaryOp::Mul),
+                    operands: vec![Operand::Arg(0), Operand::Node(0)],
+                    ty: x,
+                },
+            ],
+            outputs: vec![1],
+        }
+    };
+    let k = backend.compile(&chain(3.0)).unwrap();
+    assert!(k.code().unwrap().contains("@compute"));
+    let spec = chain(-0.5);
+    let (got, want) = run_both(&backend, &spec, &f32_args(&spec, 5));
+    assert_eq!(got, want);
+}
