@@ -359,3 +359,388 @@ fn code_shows_the_program_and_the_generated_wgsl_and_launches_stay_correct_after
     let (got, want) = run_both(&backend, &spec, &f32_args(&spec, 5));
     assert_eq!(got, want);
 }
+
+/// Builds a kernel spec node by node, each node's type inferred from its operands.
+struct SpecBuilder {
+    inputs: Vec<TensorType>,
+    nodes: Vec<KernelNode>,
+}
+
+impl SpecBuilder {
+    fn new(inputs: Vec<TensorType>) -> SpecBuilder {
+        SpecBuilder { inputs, nodes: Vec::new() }
+    }
+
+    fn ty(&self, o: Operand) -> TensorType {
+        match o {
+            Operand::Arg(a) => self.inputs[a].clone(),
+            Operand::Node(n) => self.nodes[n].ty.clone(),
+        }
+    }
+
+    /// Adds `op` over `operands`; the new node as an operand.
+    fn node(&mut self, op: Op, operands: &[Operand]) -> Operand {
+        let types: Vec<TensorType> = operands.iter().map(|&o| self.ty(o)).collect();
+        let refs: Vec<&TensorType> = types.iter().collect();
+        let ty = infer(&op, &refs).unwrap_or_else(|e| panic!("{op}: {e}"));
+        self.nodes.push(KernelNode { op, operands: operands.to_vec(), ty });
+        Operand::Node(self.nodes.len() - 1)
+    }
+
+    /// The spec writing `outputs`.
+    fn finish(self, outputs: &[Operand]) -> KernelSpec {
+        let outputs = outputs
+            .iter()
+            .map(|o| if let Operand::Node(n) = o { *n } else { panic!("an argument output") })
+            .collect();
+        KernelSpec { inputs: self.inputs, nodes: self.nodes, outputs }
+    }
+}
+
+const A0: Operand = Operand::Arg(0);
+const A1: Operand = Operand::Arg(1);
+const A2: Operand = Operand::Arg(2);
+
+fn unary(u: UnaryOp) -> Op {
+    Op::Unary(u)
+}
+
+fn binary(b: BinaryOp) -> Op {
+    Op::Binary(b)
+}
+
+fn reduce(op: switchyard_ir::ReduceOp, axes: &[usize], keepdims: bool) -> Op {
+    Op::Reduce { op, axes: axes.iter().copied().collect(), keepdims, correction: 0 }
+}
+
+fn constant(v: f32) -> Op {
+    Op::Full { value: switchyard_ir::Scalar::F32(v), shape: Shape::scalar() }
+}
+
+/// The first device's memory.
+fn memory(backend: &CubeclBackend) -> Arc<dyn DeviceMemory> {
+    backend.device_memory(0).expect("gpu:0")
+}
+
+/// Runs `spec` on the GPU over device buffers; its outputs, still on the device.
+fn gpu_run(
+    backend: &CubeclBackend,
+    spec: &KernelSpec,
+    args: &[&crate::device_memory::DeviceBuffer],
+) -> Vec<crate::device_memory::DeviceBuffer> {
+    let memory = memory(backend);
+    let kernel = backend.compile(spec).unwrap_or_else(|e| panic!("{e}"));
+    let views: Vec<DeviceView<'_>> = spec
+        .inputs
+        .iter()
+        .zip(args)
+        .map(|(t, b)| DeviceView { dtype: t.dtype, shape: &t.shape, buffer: b })
+        .collect();
+    let out_types: Vec<TensorType> = spec.output_types().cloned().collect();
+    let outs: Vec<_> = out_types.iter().map(|t| memory.alloc(t.dtype, t.shape.numel()).unwrap()).collect();
+    let out_views: Vec<DeviceView<'_>> = out_types
+        .iter()
+        .zip(&outs)
+        .map(|(t, b)| DeviceView { dtype: t.dtype, shape: &t.shape, buffer: b })
+        .collect();
+    kernel.run_device(&views, &out_views).unwrap_or_else(|e| panic!("{e}"));
+    outs
+}
+
+fn download_f32(backend: &CubeclBackend, b: &crate::device_memory::DeviceBuffer) -> Vec<f32> {
+    f32s(&memory(backend).download(DType::F32, b).unwrap())
+}
+
+/// Asserts every `got` is within `ulps` or `rel * |want|` of `want` (NaN matches NaN).
+fn assert_close(what: &str, want: &[f32], got: &[f32], ulps: u64, rel: f32) {
+    assert_eq!(want.len(), got.len(), "{what}: lengths");
+    for (k, (&w, &g)) in want.iter().zip(got).enumerate() {
+        let ok = (w.is_nan() && g.is_nan())
+            || w == g
+            || (w.is_finite()
+                && g.is_finite()
+                && ((g - w).abs() <= rel * w.abs()
+                    || conformance::ulps_apart(DType::F32, f64::from(w), f64::from(g)) <= ulps));
+        assert!(ok, "{what}: element {k}: want {w:e}, got {g:e}");
+    }
+}
+
+fn randoms_f32(n: usize, seed: u64) -> Vec<f32> {
+    conformance::randoms(n, seed).into_iter().map(|x| x as f32).collect()
+}
+
+/// Softmax over rows as fusion lays it out: a max reduction; a sum reduction with its
+/// producers `exp(a - m)` fused (`m` broadcast along the row); the elementwise kernel
+/// dividing by the broadcast sum. Run kernel after kernel on device buffers.
+#[test]
+fn softmax_rows_as_fused_kernels_match_the_reference() {
+    use switchyard_ir::ReduceOp;
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    for (rows, cols) in [(33, 257), (4, 1000), (1, 1), (3, 5), (70_000, 3)] {
+        let a_t = t(DType::F32, &[rows, cols]);
+        let r_t = t(DType::F32, &[rows, 1]);
+        let mut k0 = SpecBuilder::new(vec![a_t.clone()]);
+        let m = k0.node(reduce(ReduceOp::Max, &[1], true), &[A0]);
+        let k0 = k0.finish(&[m]);
+        let mut k1 = SpecBuilder::new(vec![a_t.clone(), r_t.clone()]);
+        let d = k1.node(binary(BinaryOp::Sub), &[A0, A1]);
+        let e = k1.node(unary(UnaryOp::Exp), &[d]);
+        let s = k1.node(reduce(ReduceOp::Sum, &[1], true), &[e]);
+        let k1 = k1.finish(&[s]);
+        let mut k2 = SpecBuilder::new(vec![a_t.clone(), r_t.clone(), r_t]);
+        let d = k2.node(binary(BinaryOp::Sub), &[A0, A1]);
+        let e = k2.node(unary(UnaryOp::Exp), &[d]);
+        let y = k2.node(binary(BinaryOp::Div), &[e, A2]);
+        let k2 = k2.finish(&[y]);
+
+        let a = f32_bytes(&randoms_f32(rows * cols, 40 + rows as u64));
+        let mem = memory(&backend);
+        let a_dev = mem.upload(DType::F32, &a).unwrap();
+        let m_dev = gpu_run(&backend, &k0, &[&a_dev]).remove(0);
+        let s_dev = gpu_run(&backend, &k1, &[&a_dev, &m_dev]).remove(0);
+        let y_dev = gpu_run(&backend, &k2, &[&a_dev, &m_dev, &s_dev]).remove(0);
+
+        let m_ref = reference_outputs(&k0, std::slice::from_ref(&a)).remove(0);
+        let s_ref = reference_outputs(&k1, &[a.clone(), m_ref.clone()]).remove(0);
+        let y_ref = reference_outputs(&k2, &[a.clone(), m_ref.clone(), s_ref.clone()]).remove(0);
+        let what = format!("softmax {rows}x{cols}");
+        assert_eq!(download_f32(&backend, &m_dev), f32s(&m_ref), "{what}: row maxima");
+        // exp within 4 ulp, sums of positive terms within a few ulps of themselves.
+        assert_close(&what, &f32s(&s_ref), &download_f32(&backend, &s_dev), 8, 2e-6);
+        let y = download_f32(&backend, &y_dev);
+        assert_close(&what, &f32s(&y_ref), &y, 16, 4e-6);
+        for r in y.chunks(cols) {
+            let total: f32 = r.iter().sum();
+            assert!((total - 1.0).abs() < 1e-4, "{what}: a row sums to {total}");
+        }
+    }
+}
+
+/// Layer norm over rows as fusion lays it out: a mean; a mean of `square(a - mu)` with its
+/// producers fused; `sqrt(var + eps)` on the reduced shape; `(a - mu) / that` with both
+/// reduced values broadcast.
+#[test]
+fn layer_norm_rows_as_fused_kernels_match_the_reference() {
+    use switchyard_ir::ReduceOp;
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    for (rows, cols) in [(31, 300), (2, 4097), (5, 1), (0, 7)] {
+        let a_t = t(DType::F32, &[rows, cols]);
+        let r_t = t(DType::F32, &[rows, 1]);
+        let mut k0 = SpecBuilder::new(vec![a_t.clone()]);
+        let mu = k0.node(reduce(ReduceOp::Mean, &[1], true), &[A0]);
+        let k0 = k0.finish(&[mu]);
+        let mut k1 = SpecBuilder::new(vec![a_t.clone(), r_t.clone()]);
+        let d = k1.node(binary(BinaryOp::Sub), &[A0, A1]);
+        let sq = k1.node(unary(UnaryOp::Square), &[d]);
+        let var = k1.node(reduce(ReduceOp::Mean, &[1], true), &[sq]);
+        let k1 = k1.finish(&[var]);
+        let mut k2 = SpecBuilder::new(vec![r_t.clone()]);
+        let eps = k2.node(constant(1e-5), &[]);
+        let v = k2.node(binary(BinaryOp::Add), &[A0, eps]);
+        let den = k2.node(unary(UnaryOp::Sqrt), &[v]);
+        let k2 = k2.finish(&[den]);
+        let mut k3 = SpecBuilder::new(vec![a_t.clone(), r_t.clone(), r_t]);
+        let d = k3.node(binary(BinaryOp::Sub), &[A0, A1]);
+        let y = k3.node(binary(BinaryOp::Div), &[d, A2]);
+        let k3 = k3.finish(&[y]);
+
+        // Rows with an offset, so that the mean matters.
+        let a: Vec<f32> = randoms_f32(rows * cols, 60 + cols as u64).iter().map(|x| x + 100.0).collect();
+        let a = f32_bytes(&a);
+        let mem = memory(&backend);
+        let a_dev = mem.upload(DType::F32, &a).unwrap();
+        let mu_dev = gpu_run(&backend, &k0, &[&a_dev]).remove(0);
+        let var_dev = gpu_run(&backend, &k1, &[&a_dev, &mu_dev]).remove(0);
+        let den_dev = gpu_run(&backend, &k2, &[&var_dev]).remove(0);
+        let y_dev = gpu_run(&backend, &k3, &[&a_dev, &mu_dev, &den_dev]).remove(0);
+
+        let mu_ref = reference_outputs(&k0, std::slice::from_ref(&a)).remove(0);
+        let var_ref = reference_outputs(&k1, &[a.clone(), mu_ref.clone()]).remove(0);
+        let den_ref = reference_outputs(&k2, std::slice::from_ref(&var_ref)).remove(0);
+        let y_ref = reference_outputs(&k3, &[a.clone(), mu_ref.clone(), den_ref]).remove(0);
+        let what = format!("layer norm {rows}x{cols}");
+        assert_close(&what, &f32s(&mu_ref), &download_f32(&backend, &mu_dev), 4, 1e-6);
+        assert_close(&what, &f32s(&var_ref), &download_f32(&backend, &var_dev), 8, 1e-5);
+        // The centred values inherit the mean's error (relative to 100, not to a - mu).
+        let y = download_f32(&backend, &y_dev);
+        let y_want = f32s(&y_ref);
+        assert_eq!(y.len(), y_want.len(), "{what}");
+        for (k, (w, g)) in y_want.iter().zip(&y).enumerate() {
+            assert!((w - g).abs() <= 1e-4 * (1.0 + w.abs()), "{what}: element {k}: want {w}, got {g}");
+        }
+    }
+}
+
+/// A fused chain whose first operand is read transposed (and a third one flipped and
+/// broadcast): `exp(permute(x) * 0.5 + y) - flip(z)`.
+#[test]
+fn a_fused_chain_with_transposed_and_flipped_operands_matches_the_reference() {
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    for (r, c) in [(7, 3), (1, 9), (65, 129), (0, 4)] {
+        let mut b =
+            SpecBuilder::new(vec![t(DType::F32, &[c, r]), t(DType::F32, &[r, c]), t(DType::F32, &[c])]);
+        let xt = b.node(Op::PermuteDims([1, 0].into_iter().collect()), &[A0]);
+        let half = b.node(constant(0.5), &[]);
+        let p = b.node(binary(BinaryOp::Mul), &[xt, half]);
+        let q = b.node(binary(BinaryOp::Add), &[p, A1]);
+        let e = b.node(unary(UnaryOp::Exp), &[q]);
+        let zf = b.node(Op::Flip([0].into_iter().collect()), &[A2]);
+        let out = b.node(binary(BinaryOp::Sub), &[e, zf]);
+        let spec = b.finish(&[out, q]);
+        let args: Vec<Vec<u8>> = spec
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| f32_bytes(&randoms_f32(ty.shape.numel(), 90 + i as u64)))
+            .collect();
+        let (got, want) = run_both(&backend, &spec, &args);
+        let what = format!("chain {r}x{c}");
+        // q exactly (one rounding per op, as the reference); exp(q) - z within exp's ulps
+        // of exp(q) (the subtraction may cancel: measured against exp(q)'s magnitude).
+        assert_eq!(got[1], want[1], "{what}: intermediate output");
+        let (g, w) = (f32s(&got[0]), f32s(&want[0]));
+        let q = f32s(&want[1]);
+        for (k, ((g, w), q)) in g.iter().zip(&w).zip(&q).enumerate() {
+            let tol = 4.0 * f32::EPSILON * q.exp().max(20.0);
+            assert!((g - w).abs() <= tol || g == w, "{what}: element {k}: want {w}, got {g}");
+        }
+    }
+}
+
+/// Every reduction the backend generates over shapes with empty, leading, middle, several
+/// and all axes reduced, rows beyond one launch-grid axis (65535 cubes) and rows longer than
+/// a workgroup; fused producers from a permuted operand.
+#[test]
+fn reductions_over_many_shapes_and_axes_match_the_reference() {
+    use switchyard_ir::ReduceOp;
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    let shapes: [(&[usize], &[usize]); 12] = [
+        (&[4, 0, 3], &[1]),
+        (&[4, 0, 3], &[0, 2]),
+        (&[0, 5], &[0]),
+        (&[0, 5], &[1]),
+        (&[3, 4, 5], &[0]),
+        (&[3, 4, 5], &[1]),
+        (&[3, 4, 5], &[0, 2]),
+        (&[3, 4, 5], &[0, 1, 2]),
+        (&[2, 3, 4, 5], &[1, 3]),
+        (&[70_000, 2], &[1]),
+        (&[3, 5000], &[1]),
+        (&[5000, 3], &[0]),
+    ];
+    let ops: [(ReduceOp, DType); 8] = [
+        (ReduceOp::Sum, DType::F32),
+        (ReduceOp::Mean, DType::F32),
+        (ReduceOp::Max, DType::F32),
+        (ReduceOp::Min, DType::F32),
+        (ReduceOp::Max, DType::I32),
+        (ReduceOp::Min, DType::I32),
+        (ReduceOp::Any, DType::Bool),
+        (ReduceOp::All, DType::Bool),
+    ];
+    for (dims, axes) in shapes {
+        for (op, dtype) in ops {
+            let reduced: usize = axes.iter().map(|&a| dims[a]).product();
+            if reduced == 0 && matches!(op, ReduceOp::Max | ReduceOp::Min) {
+                continue; // no identity: a type error, never a kernel
+            }
+            for keepdims in [false, true] {
+                let spec = single(reduce(op, axes, keepdims), vec![t(dtype, dims)]);
+                let n: usize = dims.iter().product();
+                let v = conformance::randoms(n, 7 + n as u64);
+                let arg: Vec<u8> = match dtype {
+                    DType::F32 => f32_bytes(&v.iter().map(|&x| x as f32).collect::<Vec<_>>()),
+                    DType::I32 => v.iter().flat_map(|&x| ((x * 1e8) as i32).to_le_bytes()).collect(),
+                    // Mostly true, so that `all` is sometimes true over short rows.
+                    _ => v.iter().map(|&x| u8::from(x > -18.0)).collect(),
+                };
+                let (got, want) = run_both(&backend, &spec, std::slice::from_ref(&arg));
+                let what = format!("{} {dtype} {dims:?} axes {axes:?} keepdims {keepdims}", op.name());
+                if matches!(op, ReduceOp::Sum | ReduceOp::Mean) {
+                    // Against the sum of magnitudes, as the declared precision says.
+                    let abs = f32_bytes(&v.iter().map(|&x| (x as f32).abs()).collect::<Vec<_>>());
+                    let scale = f32s(&reference_outputs(&spec, &[abs]).remove(0));
+                    let (g, w) = (f32s(&got[0]), f32s(&want[0]));
+                    for (k, ((g, w), s)) in g.iter().zip(&w).zip(&scale).enumerate() {
+                        let same = g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan());
+                        assert!(same || (g - w).abs() <= 4e-6 * s, "{what}: element {k}: want {w}, got {g}");
+                    }
+                } else {
+                    assert_eq!(got, want, "{what}");
+                }
+            }
+        }
+    }
+    // Producers fused into a reduction over a non-trailing axis of a permuted operand:
+    // max over axis 0 of exp(permute(x)) * y.
+    let mut b = SpecBuilder::new(vec![t(DType::F32, &[5, 41]), t(DType::F32, &[41, 5])]);
+    let xt = b.node(Op::PermuteDims([1, 0].into_iter().collect()), &[A0]);
+    let e = b.node(unary(UnaryOp::Exp), &[xt]);
+    let p = b.node(binary(BinaryOp::Mul), &[e, A1]);
+    let m = b.node(reduce(ReduceOp::Max, &[0], false), &[p]);
+    let spec = b.finish(&[m]);
+    let (got, want) = run_both(&backend, &spec, &f32_args(&spec, 21));
+    assert_close("max of fused producers", &f32s(&want[0]), &f32s(&got[0]), 4, 0.0);
+}
+
+/// Shape ops on i32 and bool: each alone (a kernel that loads through a view and stores),
+/// and chained into one view, exact.
+#[test]
+fn shape_ops_on_i32_and_bool_are_exact() {
+    use switchyard_ir::SliceAxis;
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    let axes = |a: &[usize]| a.iter().copied().collect::<switchyard_ir::Axes>();
+    let shape = |d: &[usize]| Shape::new(d).unwrap();
+    let ops: Vec<(&[usize], Vec<Op>)> = vec![
+        (&[3, 4, 5], vec![Op::PermuteDims(axes(&[2, 0, 1]))]),
+        (&[3, 4, 5], vec![Op::Reshape(shape(&[4, 15]))]),
+        (&[3, 1, 5], vec![Op::BroadcastTo(shape(&[2, 3, 4, 5]))]),
+        (&[3, 5], vec![Op::ExpandDims(1)]),
+        (&[3, 1, 5, 1], vec![Op::Squeeze(axes(&[1, 3]))]),
+        (&[3, 4, 5], vec![Op::Flip(axes(&[0, 2]))]),
+        (
+            &[6, 7],
+            vec![Op::Slice(vec![
+                SliceAxis { start: 5, step: -2, len: 3 },
+                SliceAxis { start: 1, step: 3, len: 2 },
+            ])],
+        ),
+        (&[6, 0], vec![Op::Flip(axes(&[0, 1]))]),
+        // Chained: permute, flip, slice, broadcast.
+        (
+            &[4, 6],
+            vec![
+                Op::PermuteDims(axes(&[1, 0])),
+                Op::Flip(axes(&[1])),
+                Op::Slice(vec![
+                    SliceAxis { start: 1, step: 2, len: 3 },
+                    SliceAxis { start: 0, step: 1, len: 4 },
+                ]),
+                Op::ExpandDims(0),
+                Op::BroadcastTo(shape(&[2, 3, 4])),
+            ],
+        ),
+    ];
+    for dtype in [DType::I32, DType::Bool] {
+        for (dims, chain) in &ops {
+            let mut b = SpecBuilder::new(vec![t(dtype, dims)]);
+            let mut v = A0;
+            for op in chain {
+                v = b.node(op.clone(), &[v]);
+            }
+            let spec = b.finish(&[v]);
+            let n: usize = dims.iter().product();
+            let arg: Vec<u8> = match dtype {
+                DType::I32 => (0..n as i32).flat_map(|i| (i * 7 - 100).to_le_bytes()).collect(),
+                _ => (0..n).map(|i| u8::from(i % 3 == 1)).collect(),
+            };
+            let (got, want) = run_both(&backend, &spec, &[arg]);
+            assert_eq!(got, want, "{dtype} {dims:?} {chain:?}");
+        }
+    }
+}
