@@ -38,8 +38,9 @@ fn zero_like(y: f32) -> f32 {
     select(sign_bit(y), -zero, zero)
 }
 
+/// Neither NaN nor infinite.
 #[cube]
-fn is_finite(x: f32) -> bool {
+pub fn is_finite(x: f32) -> bool {
     !(f32::is_nan(x) || f32::is_inf(x))
 }
 

@@ -8,7 +8,7 @@ use cubecl::prelude::*;
 
 use super::device::{device, device_error, with_client, GpuBuffer};
 use super::fused::map_kernel;
-use super::matmul::{matmul_kernel, TILE};
+use super::matmul::{matmul_kernel, SCALE_DOWN, SCALE_UP, TILE};
 use super::program::{slots, Bank, Kind, LaunchData, Program, REDUCE_LOG2_BLOCK};
 use super::reduce::reduce_kernel;
 use super::source;
@@ -275,6 +275,8 @@ fn launch_matmul<R: Runtime>(
             m,
             k,
             n,
+            SCALE_DOWN,
+            SCALE_UP,
             batch,
             TILE,
         );

@@ -168,6 +168,8 @@ fn wgsl(client: &ComputeClient<WgpuRuntime>, p: &Program) -> Result<String, Stri
                 (),
                 (),
                 (),
+                (),
+                (),
                 batch,
                 TILE,
             ))

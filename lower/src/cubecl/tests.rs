@@ -744,3 +744,123 @@ fn shape_ops_on_i32_and_bool_are_exact() {
         }
     }
 }
+
+/// Values with NaN, infinities, signed zeros and huge values sprinkled in (about 1 in
+/// `every`; none when `every` is 0).
+fn with_specials(n: usize, seed: u64, every: usize) -> Vec<f32> {
+    let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.0, 1e38, -3e38, 1e-40];
+    let mut v = randoms_f32(n, seed);
+    if every == 0 {
+        return v;
+    }
+    for (i, x) in v.iter_mut().enumerate() {
+        let h = ((i as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D).wrapping_add(seed) >> 40) as usize;
+        if h.is_multiple_of(every) {
+            *x = specials[(h / every) % specials.len()];
+        }
+    }
+    v
+}
+
+/// `a @ b` on the GPU against the reference within the declared precision: `rel` times the
+/// sum of the magnitudes of the terms (the reference's result on |a| and |b|) or `ulps`;
+/// NaN must be NaN, infinities equal, exact zeros of the same sign.
+fn check_matmul(backend: &CubeclBackend, a_dims: &[usize], b_dims: &[usize], a: &[f32], b: &[f32]) {
+    let spec = single(Op::Matmul, vec![t(DType::F32, a_dims), t(DType::F32, b_dims)]);
+    let (got, want) = run_both(backend, &spec, &[f32_bytes(a), f32_bytes(b)]);
+    let abs = |v: &[f32]| f32_bytes(&v.iter().map(|x| x.abs()).collect::<Vec<_>>());
+    let scale = f32s(&reference_outputs(&spec, &[abs(a), abs(b)]).remove(0));
+    let tol = backend.precision(&Op::Matmul, DType::F32);
+    let what = format!("{a_dims:?} @ {b_dims:?}");
+    let (got, want) = (f32s(&got[0]), f32s(&want[0]));
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (i, ((&w, &g), &s)) in want.iter().zip(&got).zip(&scale).enumerate() {
+        let ok = if w.is_nan() {
+            g.is_nan()
+        } else if w.is_infinite() || (w == 0.0 && s == 0.0) {
+            g == w && g.is_sign_negative() == w.is_sign_negative()
+        } else {
+            g.is_finite()
+                && (f64::from((g - w).abs()) <= tol.rel * f64::from(s)
+                    || conformance::ulps_apart(DType::F32, f64::from(w), f64::from(g)) <= u64::from(tol.ulps))
+        };
+        assert!(ok, "{what}: element {i}: reference {w:e}, gpu {g:e}, scale {s:e}");
+    }
+}
+
+#[test]
+fn matmul_matches_the_reference_over_shapes_batches_and_one_d_operands() {
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    let cases: [(&[usize], &[usize]); 17] = [
+        (&[1, 1], &[1, 1]),
+        (&[7, 13], &[13, 5]),
+        (&[33, 17], &[17, 65]),
+        (&[3, 1], &[1, 4]),
+        (&[2, 1000], &[1000, 3]),
+        (&[16, 16], &[16, 16]),
+        (&[2, 3, 7, 5], &[3, 5, 4]),
+        (&[4, 6, 8], &[1, 8, 3]),
+        (&[6, 8], &[4, 8, 3]),
+        (&[2, 1, 5, 6], &[1, 3, 6, 2]),
+        (&[13], &[13, 5]),
+        (&[7, 13], &[13]),
+        (&[13], &[13]),
+        (&[13], &[2, 13, 5]),
+        (&[3, 0], &[0, 4]),
+        (&[0, 3], &[3, 2]),
+        (&[2, 3], &[0, 3, 5]),
+    ];
+    for (i, (a, b)) in cases.into_iter().enumerate() {
+        for every in [0, 7] {
+            let av = with_specials(a.iter().product(), 100 + i as u64, every);
+            let bv = with_specials(b.iter().product(), 200 + i as u64, every);
+            check_matmul(&backend, a, b, &av, &bv);
+        }
+    }
+}
+
+/// Where f32 partial sums overflow: the reference sums exact products in f64, so its result
+/// is infinite or NaN only through infinite or NaN operands.
+#[test]
+fn matmul_overflowing_partial_sums_match_the_reference_in_every_order() {
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    let row = |v: &[f32]| v.to_vec();
+    let ones = |n: usize| vec![1.0f32; n];
+    let cases: Vec<(Vec<f32>, Vec<f32>)> = vec![
+        // -inf from an infinite operand, then a product beyond f32 of the other sign: -inf.
+        (row(&[f32::NEG_INFINITY, 1e38]), row(&[1.0, 103.9])),
+        // The same, the other way round (f32 would give inf - inf = NaN either way).
+        (row(&[1e38, f32::NEG_INFINITY]), row(&[103.9, 1.0])),
+        // Products beyond f32 that cancel: finite.
+        (row(&[3e38, -3e38, 2.5]), row(&[10.0, 10.0, 2.0])),
+        // A finite sum beyond f32: +inf, as the reference's rounding of its f64 sum.
+        (row(&[3e38, 3e38, -1.0]), row(&[3e38, 1.0, 1.0])),
+        (row(&[-3e38, -3e38]), row(&[3e38, 1.0])),
+        // Partial sums overflow, the total is back in range.
+        (row(&[3e38, 3e38, -3e38, -3e38, 1.5]), ones(5)),
+        // inf * 0 is NaN; opposite infinities are NaN; NaN wins.
+        (row(&[f32::INFINITY, 1.0]), row(&[0.0, 1e38])),
+        (row(&[f32::INFINITY, f32::NEG_INFINITY, 3e38]), row(&[1.0, 1.0, 3e38])),
+        (row(&[f32::NAN, 3e38]), row(&[1.0, 3e38])),
+        // Subnormal terms next to an overflow.
+        (row(&[1e-40, 3e38, 3e38]), row(&[1e-40, 3e38, -3e38])),
+    ];
+    for (a, b) in cases {
+        let k = a.len();
+        check_matmul(&backend, &[1, k], &[k, 1], &a, &b);
+        // And inside a tile with neighbours that stay finite.
+        let mut a2 = a.clone();
+        a2.extend(randoms_f32(k * 20, 5));
+        // Column j of b2 is (j + 1) * b: row-major [k, 3].
+        let b2: Vec<f32> = b.iter().flat_map(|&x| [x, 2.0 * x, 3.0 * x]).collect();
+        check_matmul(&backend, &[21, k], &[k, 3], &a2, &b2);
+    }
+}
+
+#[test]
+fn the_matmul_rescaling_constants_are_exact_powers_of_two() {
+    assert_eq!(super::matmul::SCALE_DOWN, 2f32.powi(-70));
+    assert_eq!(super::matmul::SCALE_UP, 2f32.powi(70));
+}
