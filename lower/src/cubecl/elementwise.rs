@@ -10,14 +10,16 @@
 //!   divisor and wrap for `MIN / -1`; integer `pow` is square-and-multiply, wrapping.
 //! - `pow` handles signs, zeros, infinities and NaN as C's `pow` does and asks the driver only
 //!   for `|x|^y` with positive finite `|x|`.
-//! - `expm1` and `log1p` use Kahan's compensation (`(u - 1) * x / ln(u)`), `tanh` is
-//!   `expm1(2|x|) / (expm1(2|x|) + 2)` with its sign, `log2` is `ln(x) * log2(e)`,
-//!   `exp2` is `pow(2, x)`, `sigmoid` is the reference's `1 / (1 + exp(-x))`.
+//! - `log`, `log2`, `log1p` and `expm1` are our own (`math.rs`), `tanh` is
+//!   `expm1(2|x|) / (expm1(2|x|) + 2)` with its sign, `exp2` is `pow(2, x)`, `sigmoid` is
+//!   the reference's `1 / (1 + exp(-x))`.
 //! - casts from float to integer saturate and send NaN to 0; to bool they are `x != 0`.
 //! - NaN tests read the bits (cubecl's `is_nan` does), so no compiler folds `x != x` away.
 
 use cubecl::prelude::*;
 use switchyard_ir::{BinaryOp, UnaryOp};
+
+use super::math::{expm1, ln, log1p, log2};
 
 /// A quiet NaN (WGSL has no NaN literal).
 #[cube]
@@ -79,53 +81,6 @@ fn exp2(x: f32) -> f32 {
     let tiny = x < f32::new(-125.0);
     let r = f32::powf(f32::new(2.0), select(tiny, x + f32::new(24.0), x));
     select(tiny, r * f32::new(5.960_464_5e-8), r)
-}
-
-/// `exp(x) - 1` without cancellation near 0.
-#[cube]
-pub fn expm1(x: f32) -> f32 {
-    let one = f32::new(1.0);
-    let u = exp(x);
-    let mut r = (u - one) * (x / ln(u));
-    if u == one {
-        r = x;
-    }
-    if u - one == -one {
-        r = -one;
-    }
-    // Below 2^-25, exp(x) - 1 rounds to x (and the driver's exp may not return exactly 1).
-    if f32::abs(x) < f32::new(2.980_232_2e-8) {
-        r = x;
-    }
-    if f32::is_inf(u) {
-        r = u;
-    }
-    r
-}
-
-/// `ln(x)`, with subnormal `x` scaled into the normal range first (lavapipe's `log` reads
-/// a subnormal's exponent wrongly).
-#[cube]
-fn ln(x: f32) -> f32 {
-    let tiny = x > f32::new(0.0) && x < f32::new(1.175_494_4e-38);
-    let scaled = select(tiny, x * f32::new(16_777_216.0), x);
-    let r = f32::ln(scaled);
-    select(tiny, r - f32::new(16.635_532), r)
-}
-
-/// `ln(1 + x)` without cancellation near 0.
-#[cube]
-fn log1p(x: f32) -> f32 {
-    let one = f32::new(1.0);
-    let u = one + x;
-    let mut r = ln(u) * (x / (u - one));
-    if u == one {
-        r = x;
-    }
-    if f32::is_inf(x) && x > f32::new(0.0) {
-        r = x;
-    }
-    r
 }
 
 /// `tanh` through `expm1`: accurate near 0, exactly ±1 beyond 10, odd (keeps `-0`).
@@ -252,7 +207,7 @@ pub fn unary_f(#[comptime] op: UnaryOp, x: f32) -> f32 {
         UnaryOp::Exp2 => exp2(x),
         UnaryOp::Expm1 => expm1(x),
         UnaryOp::Log => ln(x),
-        UnaryOp::Log2 => ln(x) * f32::new(core::f32::consts::LOG2_E),
+        UnaryOp::Log2 => log2(x),
         UnaryOp::Log1p => log1p(x),
         UnaryOp::Sin => f32::sin(x),
         UnaryOp::Cos => f32::cos(x),

@@ -26,6 +26,7 @@ mod device;
 mod elementwise;
 mod fused;
 mod launch;
+mod math;
 mod matmul;
 mod program;
 mod reduce;

@@ -1,0 +1,219 @@
+//! `gpu.cubecl`'s own f32 logarithms and `expm1`, so that they do not depend on the driver's
+//! builtins (Vulkan only promises `log` to 2^-21 absolute near 1: lavapipe's is 557 ulp off
+//! there, and it misreads subnormals).
+//!
+//! Logarithms: `x = 2^k * m` with `m` in `[sqrt(2)/2, sqrt(2))`, found from the bits
+//! (a subnormal's integer mantissa is converted to a float first, so no float operation ever
+//! sees a subnormal), then `log(m) = f - hfsq + s*(hfsq + R(s^2))` with `f = m - 1`,
+//! `s = f/(2+f)`, `hfsq = f^2/2` and `R` fdlibm's minimax polynomial: the rounding errors of
+//! the division only touch the small correction term. `log2` splits `f - hfsq` into a short
+//! head and a tail (musl's `log2f`), so it is exact at powers of two and within about an ulp
+//! elsewhere. `log1p` is Goldberg's `log(1 + x) * x / ((1 + x) - 1)`.
+//!
+//! `expm1`: below `ln2 / 2` in magnitude a Taylor polynomial (`-0` stays `-0`, subnormals are
+//! returned as they are); elsewhere `x = k ln2 + r` (Cody-Waite), `expm1(x) = 2^k expm1(r) +
+//! (2^k - 1)`, where both terms are exact for the `k` that matter and only their sum rounds.
+//!
+//! Every constant is written by its bits (exact, and no lint about its digits).
+
+use cubecl::prelude::*;
+
+/// fdlibm's `Lg1..Lg4`: `R(z) = z*(Lg1 + z*(Lg2 + z*(Lg3 + z*Lg4)))` for `|s| <= 0.1716`.
+const LG1: f32 = f32::from_bits(0x3f2a_aaaa);
+const LG2: f32 = f32::from_bits(0x3ecc_ce13);
+const LG3: f32 = f32::from_bits(0x3e91_e9ee);
+const LG4: f32 = f32::from_bits(0x3e78_9e26);
+/// `ln 2` in two parts (fdlibm's); `k * LN2_HI` is exact for `|k| <= 128`, i.e. for every
+/// normal `x` (a subnormal's `k`, down to -149, rounds once, by at most half an ulp of the
+/// result).
+const LN2_HI: f32 = f32::from_bits(0x3f31_7180);
+const LN2_LO: f32 = f32::from_bits(0x3717_f7d1);
+/// `1 / ln 2` in two parts (musl's `log2f`).
+const IVLN2_HI: f32 = f32::from_bits(0x3fb8_b000);
+const IVLN2_LO: f32 = f32::from_bits(0xb938_9ad4);
+/// `log2(e)`, and `ln 2` split for `expm1`'s reduction (`k * LN2_HI9` exact for `|k| < 2^15`).
+const LOG2_E: f32 = f32::from_bits(0x3fb8_aa3b);
+const LN2_HI9: f32 = f32::from_bits(0x3f31_8000);
+const LN2_LO9: f32 = f32::from_bits(0xb95e_8083);
+/// `ln 2 / 2`: the bound of `expm1`'s polynomial.
+const HALF_LN2: f32 = f32::from_bits(0x3eb1_7218);
+
+/// The pieces of `log(x)` for a positive finite `x`: `log(x) = k ln2 + f - hfsq + s*(hfsq + R)`.
+#[derive(CubeType)]
+pub struct LogParts {
+    /// The exponent `k`.
+    pub k: f32,
+    /// `m - 1`.
+    pub f: f32,
+    /// `f^2 / 2`.
+    pub hfsq: f32,
+    /// `f / (2 + f)`.
+    pub s: f32,
+    /// The polynomial `R(s^2)`.
+    pub r: f32,
+}
+
+/// Splits a positive finite `x` (other inputs give meaningless parts: callers select the
+/// special results afterwards).
+#[cube]
+pub fn log_parts(x: f32) -> LogParts {
+    let bits = u32::reinterpret(x) & 0x7fff_ffffu32;
+    // A subnormal is its integer mantissa times 2^-149: take the mantissa as a (normal) float.
+    let sub = bits < 0x0080_0000u32;
+    let xs = select(sub, f32::cast_from(bits), f32::reinterpret(bits));
+    let kadj = select(sub, -149i32, 0i32);
+    // Move the split point from 1 to sqrt(2)/2: the exponent of the shifted bits is k.
+    let ix = u32::reinterpret(xs) + (0x3f80_0000u32 - 0x3f35_04f3u32);
+    let k = i32::cast_from(ix >> 23u32) - 127i32 + kadj;
+    let m = f32::reinterpret((ix & 0x007f_ffffu32) + 0x3f35_04f3u32);
+    let f = m - 1.0f32;
+    let s = f / (2.0f32 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (LG2 + w * LG4);
+    let t2 = z * (LG1 + w * LG3);
+    LogParts { k: f32::cast_from(k), f, hfsq: 0.5f32 * f * f, s, r: t1 + t2 }
+}
+
+/// The IEEE results at the edges of a logarithm's domain: NaN below zero and for NaN, `-inf`
+/// at `±0`, `+inf` at `+inf`; `r` elsewhere.
+#[cube]
+fn log_specials(x: f32, r: f32) -> f32 {
+    let mut out = r;
+    if x < 0.0f32 {
+        out = f32::reinterpret(0x7fc0_0000u32);
+    }
+    if x == 0.0f32 {
+        out = f32::reinterpret(0xff80_0000u32);
+    }
+    if f32::is_inf(x) && x > 0.0f32 {
+        out = x;
+    }
+    if f32::is_nan(x) {
+        out = x;
+    }
+    out
+}
+
+/// The natural logarithm.
+#[cube]
+pub fn ln(x: f32) -> f32 {
+    let p = log_parts(x);
+    let r = p.k * LN2_HI - ((p.hfsq - (p.s * (p.hfsq + p.r) + p.k * LN2_LO)) - p.f);
+    log_specials(x, r)
+}
+
+/// The base-2 logarithm: `f - hfsq` split into a head of 12 significant bits (whose
+/// products with `IVLN2_HI` are exact) and a tail; exact at powers of two.
+#[cube]
+pub fn log2(x: f32) -> f32 {
+    let p = log_parts(x);
+    let hi = f32::reinterpret(u32::reinterpret(p.f - p.hfsq) & 0xffff_f000u32);
+    let lo = ((p.f - hi) - p.hfsq) + p.s * (p.hfsq + p.r);
+    let r = (lo + hi) * IVLN2_LO + lo * IVLN2_HI + hi * IVLN2_HI + p.k;
+    log_specials(x, r)
+}
+
+/// `log(1 + x)`: `x` itself where `1 + x` rounds to 1 (which keeps `-0` and subnormals),
+/// `-inf` at -1, NaN below.
+#[cube]
+pub fn log1p(x: f32) -> f32 {
+    let u = 1.0f32 + x;
+    let d = u - 1.0f32;
+    let mut r = ln(u) * (x / d);
+    if d == 0.0f32 {
+        r = x;
+    }
+    if f32::is_inf(x) && x > 0.0f32 {
+        r = x;
+    }
+    r
+}
+
+/// `2^k` for `-126 <= k <= 127`, from its bits (exact).
+#[cube]
+fn pow2i(k: i32) -> f32 {
+    f32::reinterpret(u32::cast_from(k + 127i32) << 23u32)
+}
+
+/// `1/3!` to `1/9!`, the Taylor coefficients of `expm1_poly`.
+const C3: f32 = f32::from_bits(0x3e2a_aaab);
+const C4: f32 = f32::from_bits(0x3d2a_aaab);
+const C5: f32 = f32::from_bits(0x3c08_8889);
+const C6: f32 = f32::from_bits(0x3ab6_0b61);
+const C7: f32 = f32::from_bits(0x3950_0d01);
+const C8: f32 = f32::from_bits(0x37d0_0d01);
+const C9: f32 = f32::from_bits(0x3638_ef1d);
+/// `2^-25`: below it in magnitude, `expm1(x)` rounds to `x`.
+const TINY: f32 = f32::from_bits(0x3300_0000);
+/// The smallest f32 whose `expm1` overflows (just above `ln(f32::MAX)`).
+const OVERFLOW: f32 = f32::from_bits(0x42b1_7218);
+
+/// `e^r - 1` for `|r| <= ln2 / 2`: the Taylor series to `r^9 / 9!`, as
+/// `r + r*(r*(1/2 + r*(1/3! + ...)))`.
+#[cube]
+fn expm1_poly(r: f32) -> f32 {
+    let p = C3 + r * (C4 + r * (C5 + r * (C6 + r * (C7 + r * (C8 + r * C9)))));
+    r + r * (r * (0.5f32 + r * p))
+}
+
+/// `e^x - 1`, accurate near 0; NaN gives NaN, `-inf` gives -1, overflow gives `+inf`.
+#[cube]
+pub fn expm1(x: f32) -> f32 {
+    let ax = f32::abs(x);
+    // Cody-Waite: x = k ln2 + r, |r| <= ln2/2 (and a little).
+    let kf = f32::round(f32::clamp(x, -40.0f32, 100.0f32) * LOG2_E);
+    let r = (x - kf * LN2_HI9) - kf * LN2_LO9;
+    let k = i32::cast_from(kf);
+    let p = expm1_poly(r);
+    // 2^k expm1(r) + (2^k - 1): the product is exact, and so is 2^k - 1 for |k| <= 24.
+    let small_k = k <= 24i32;
+    let ks = select(small_k, k, 0i32);
+    let two_k = pow2i(ks);
+    let mid = two_k * p + (two_k - 1.0f32);
+    // k > 24: the -1 is below half an ulp of 2^k e^r; scale in two exact halves (k <= 128).
+    let k1 = k / 2i32;
+    let big = (p + 1.0f32) * pow2i(select(small_k, 0i32, k1)) * pow2i(select(small_k, 0i32, k - k1));
+    let mut out = select(small_k, mid, big);
+    if ax < HALF_LN2 {
+        out = select(ax < TINY, x, expm1_poly(x));
+    }
+    if x < -18.0f32 {
+        out = -1.0f32;
+    }
+    if x >= OVERFLOW {
+        out = f32::reinterpret(0x7f80_0000u32);
+    }
+    select(f32::is_nan(x), x, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn next_down(x: f32) -> f32 {
+        f32::from_bits(x.to_bits() - 1)
+    }
+
+    #[test]
+    fn the_constants_are_what_their_comments_say() {
+        let fact = |n: u32| (1..=n).map(f64::from).product::<f64>();
+        for (c, n) in [C3, C4, C5, C6, C7, C8, C9].into_iter().zip(3..) {
+            assert_eq!(c, (1.0 / fact(n)) as f32, "1/{n}!");
+        }
+        let ln2 = std::f64::consts::LN_2;
+        assert_eq!(HALF_LN2, (ln2 / 2.0) as f32);
+        assert_eq!(LOG2_E, std::f32::consts::LOG2_E);
+        assert!((f64::from(LN2_HI) + f64::from(LN2_LO) - ln2).abs() < 1e-12);
+        assert!((f64::from(LN2_HI9) + f64::from(LN2_LO9) - ln2).abs() < 2e-11);
+        assert_eq!(LN2_HI9.to_bits() & 0x7fff, 0, "k * LN2_HI9 exact for |k| < 2^15");
+        assert_eq!(LN2_HI.to_bits() & 0x7f, 0, "k * LN2_HI exact for |k| <= 2^7");
+        let ivln2 = 1.0 / ln2;
+        assert!((f64::from(IVLN2_HI) + f64::from(IVLN2_LO) - ivln2).abs() < 1e-11);
+        assert_eq!(IVLN2_HI.to_bits() & 0xfff, 0);
+        // Beyond this, expm1 overflows; below 2^-25 it is x itself.
+        let max_ln = f64::from(f32::MAX).ln();
+        assert!(f64::from(OVERFLOW) > max_ln && f64::from(next_down(OVERFLOW)) < max_ln);
+        assert_eq!(TINY, 2f32.powi(-25));
+    }
+}
