@@ -85,9 +85,9 @@ fn exp2(x: f32) -> f32 {
 
 /// `tanh` through `expm1`: accurate near 0, exactly ±1 beyond 10, odd (keeps `-0`).
 #[cube]
-fn tanh(x: f32) -> f32 {
+fn tanh(x: f32, zero: u32) -> f32 {
     let a = f32::abs(x);
-    let e = expm1(a + a);
+    let e = expm1(a + a, zero);
     let mut t = e / (e + f32::new(2.0));
     if a > f32::new(10.0) {
         t = f32::new(1.0);
@@ -188,9 +188,9 @@ fn floor_divide(x: f32, y: f32) -> f32 {
     out
 }
 
-/// A float unary op whose result is a float.
+/// A float unary op whose result is a float (`barrier`: a run-time 0, see `math::opaque`).
 #[cube]
-pub fn unary_f(#[comptime] op: UnaryOp, x: f32) -> f32 {
+pub fn unary_f(#[comptime] op: UnaryOp, x: f32, barrier: u32) -> f32 {
     let one = f32::new(1.0);
     let zero = f32::new(0.0);
     match op {
@@ -205,14 +205,14 @@ pub fn unary_f(#[comptime] op: UnaryOp, x: f32) -> f32 {
         UnaryOp::Sqrt => f32::sqrt(x),
         UnaryOp::Exp => exp(x),
         UnaryOp::Exp2 => exp2(x),
-        UnaryOp::Expm1 => expm1(x),
+        UnaryOp::Expm1 => expm1(x, barrier),
         UnaryOp::Log => ln(x),
         UnaryOp::Log2 => log2(x),
-        UnaryOp::Log1p => log1p(x),
+        UnaryOp::Log1p => log1p(x, barrier),
         UnaryOp::Sin => f32::sin(x),
         UnaryOp::Cos => f32::cos(x),
         UnaryOp::Tan => f32::tan(x),
-        UnaryOp::Tanh => tanh(x),
+        UnaryOp::Tanh => tanh(x, barrier),
         UnaryOp::Sigmoid => one / (one + exp(-x)),
         UnaryOp::Floor => f32::floor(x),
         UnaryOp::Ceil => f32::ceil(x),

@@ -57,7 +57,8 @@ fn view_offset(
 }
 
 /// Runs every instruction but the stores at one element: `coords` are its iteration
-/// coordinates (innermost first), `linear` its row-major iteration index.
+/// coordinates (innermost first), `linear` its row-major iteration index, `zero` a run-time
+/// 0 (the optimization barrier of `math::opaque`).
 #[cube]
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 pub fn evaluate(
@@ -70,6 +71,7 @@ pub fn evaluate(
     offsets: &Sequence<u32>,
     coords: &Sequence<u32>,
     linear: u32,
+    zero: u32,
     #[comptime] insts: Vec<Inst>,
     #[comptime] views: Vec<Layout>,
     #[comptime] rank: usize,
@@ -110,7 +112,7 @@ pub fn evaluate(
                 rf.push(fma(f32::cast_from(linear), consts_f[step], consts_f[start]))
             }
             Inst::IotaI { start, step } => ri.push(consts_i[start] + i32::cast_from(linear) * consts_i[step]),
-            Inst::UnaryF(op, a) => rf.push(unary_f(op, rf[a])),
+            Inst::UnaryF(op, a) => rf.push(unary_f(op, rf[a], zero)),
             Inst::UnaryI(op, a) => ri.push(unary_i(op, ri[a])),
             Inst::TestF(op, a) => rb.push(test_f(op, rf[a])),
             Inst::Not(a) => rb.push(!rb[a]),
@@ -135,6 +137,7 @@ pub fn evaluate(
 }
 
 /// The fused elementwise kernel: one unit per element of the iteration space `shape`.
+/// `zero` is always 0 (see `math::opaque`).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 pub fn map_kernel(
@@ -150,6 +153,7 @@ pub fn map_kernel(
     strides: &Sequence<u32>,
     offsets: &Sequence<u32>,
     numel: u32,
+    zero: u32,
     #[comptime] insts: Vec<Inst>,
     #[comptime] views: Vec<Layout>,
     #[comptime] rank: usize,
@@ -170,6 +174,7 @@ pub fn map_kernel(
         offsets,
         &coords,
         index,
+        zero,
         comptime![insts.clone()],
         comptime![views.clone()],
         rank,

@@ -18,6 +18,15 @@
 
 use cubecl::prelude::*;
 
+/// `x` unchanged, through an integer operation with `zero`, a run-time 0 the driver cannot
+/// see through. Vulkan lets a driver reassociate float arithmetic, and lavapipe does: it
+/// turns `(1 + x) - 1` into `x` and a compensated sum's `((a + y) - a) - y` into 0. Code that
+/// relies on a rounding happening passes the rounded value through here.
+#[cube]
+pub fn opaque(x: f32, zero: u32) -> f32 {
+    f32::reinterpret(u32::reinterpret(x) ^ zero)
+}
+
 /// fdlibm's `Lg1..Lg4`: `R(z) = z*(Lg1 + z*(Lg2 + z*(Lg3 + z*Lg4)))` for `|s| <= 0.1716`.
 const LG1: f32 = f32::from_bits(0x3f2a_aaaa);
 const LG2: f32 = f32::from_bits(0x3ecc_ce13);
@@ -115,11 +124,11 @@ pub fn log2(x: f32) -> f32 {
 }
 
 /// `log(1 + x)`: `x` itself where `1 + x` rounds to 1 (which keeps `-0` and subnormals),
-/// `-inf` at -1, NaN below.
+/// `-inf` at -1, NaN below. `zero` is a run-time 0 (see [`opaque`]).
 #[cube]
-pub fn log1p(x: f32) -> f32 {
+pub fn log1p(x: f32, zero: u32) -> f32 {
     let u = 1.0f32 + x;
-    let d = u - 1.0f32;
+    let d = opaque(u, zero) - 1.0f32;
     let mut r = ln(u) * (x / d);
     if d == 0.0f32 {
         r = x;
@@ -158,8 +167,9 @@ fn expm1_poly(r: f32) -> f32 {
 }
 
 /// `e^x - 1`, accurate near 0; NaN gives NaN, `-inf` gives -1, overflow gives `+inf`.
+/// `zero` is a run-time 0 (see [`opaque`]).
 #[cube]
-pub fn expm1(x: f32) -> f32 {
+pub fn expm1(x: f32, zero: u32) -> f32 {
     let ax = f32::abs(x);
     // Cody-Waite: x = k ln2 + r, |r| <= ln2/2 (and a little).
     let kf = f32::round(f32::clamp(x, -40.0f32, 100.0f32) * LOG2_E);
@@ -170,7 +180,7 @@ pub fn expm1(x: f32) -> f32 {
     let small_k = k <= 24i32;
     let ks = select(small_k, k, 0i32);
     let two_k = pow2i(ks);
-    let mid = two_k * p + (two_k - 1.0f32);
+    let mid = two_k * p + opaque(two_k - 1.0f32, zero);
     // k > 24: the -1 is below half an ulp of 2^k e^r; scale in two exact halves (k <= 128).
     let k1 = k / 2i32;
     let big = (p + 1.0f32) * pow2i(select(small_k, 0i32, k1)) * pow2i(select(small_k, 0i32, k - k1));

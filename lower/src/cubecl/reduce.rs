@@ -11,6 +11,7 @@ use switchyard_ir::BinaryOp;
 
 use super::elementwise::binary_f;
 use super::fused::{evaluate, push_coordinates};
+use super::math::opaque;
 use super::program::{Inst, Layout, Reduction};
 
 /// The first value of a float fold.
@@ -54,7 +55,8 @@ fn combine_i(#[comptime] reduction: Reduction, a: i32, b: i32) -> i32 {
 
 /// `output[row] = reduce(operand[row, j] for j < cols)`; the operand is the program's
 /// register `reg` evaluated at iteration coordinates (kept axes from `row`, reduced axes from
-/// `j`). Launch with one cube of `2^log2_block` units per row.
+/// `j`). Launch with one cube of `2^log2_block` units per row; `zero` is always 0 (see
+/// `math::opaque`).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 pub fn reduce_kernel(
@@ -71,6 +73,7 @@ pub fn reduce_kernel(
     offsets: &Sequence<u32>,
     rows: u32,
     cols: u32,
+    zero: u32,
     #[comptime] insts: Vec<Inst>,
     #[comptime] views: Vec<Layout>,
     #[comptime] rank: usize,
@@ -109,6 +112,7 @@ pub fn reduce_kernel(
                 offsets,
                 &coords,
                 row * cols + j,
+                zero,
                 comptime![insts.clone()],
                 comptime![views.clone()],
                 rank,
@@ -116,10 +120,11 @@ pub fn reduce_kernel(
             let v = regs.f[reg];
             if comptime![matches!(reduction, Reduction::Sum | Reduction::Mean)] {
                 // Kahan: `lost` is what the last addition dropped (none once the sum is not
-                // finite, where the difference would be NaN).
+                // finite, where the difference would be NaN). `t` goes through `opaque`, or
+                // the driver simplifies `(acc + y) - acc - y` to 0.
                 let y = v - lost;
                 let t = acc + y;
-                let c = (t - acc) - y;
+                let c = (opaque(t, zero) - acc) - y;
                 lost = select(f32::is_nan(t) || f32::is_inf(t), 0.0f32, c);
                 acc = t;
             } else {
@@ -165,6 +170,7 @@ pub fn reduce_kernel(
                 offsets,
                 &coords,
                 row * cols + j,
+                zero,
                 comptime![insts.clone()],
                 comptime![views.clone()],
                 rank,

@@ -864,3 +864,21 @@ fn the_matmul_rescaling_constants_are_exact_powers_of_two() {
     assert_eq!(super::matmul::SCALE_DOWN, 2f32.powi(-70));
     assert_eq!(super::matmul::SCALE_UP, 2f32.powi(70));
 }
+
+/// A long row where every unit's chunk starts with 1 and continues with terms below half an
+/// ulp of 1: an uncompensated f32 sum loses all of them (256 instead of 256.08). Also checks
+/// that the driver does not optimize the compensation away.
+#[test]
+fn sums_are_compensated_over_long_rows() {
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    let n = 256 * 10_000;
+    let v: Vec<f32> = (0..n).map(|i| if i % 10_000 == 0 { 1.0 } else { 2f32.powi(-25) }).collect();
+    for op in [switchyard_ir::ReduceOp::Sum, switchyard_ir::ReduceOp::Mean] {
+        let spec = single(reduce(op, &[0], false), vec![t(DType::F32, &[n])]);
+        let (got, want) = run_both(&backend, &spec, &[f32_bytes(&v)]);
+        let (g, w) = (f32s(&got[0])[0], f32s(&want[0])[0]);
+        let tol = backend.precision(&spec.nodes[0].op, DType::F32);
+        assert!(f64::from((g - w).abs()) <= tol.rel * f64::from(w), "{}: want {w}, got {g}", op.name());
+    }
+}
