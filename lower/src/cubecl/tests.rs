@@ -882,3 +882,55 @@ fn sums_are_compensated_over_long_rows() {
         assert!(f64::from((g - w).abs()) <= tol.rel * f64::from(w), "{}: want {w}, got {g}", op.name());
     }
 }
+
+/// Our own `log`, `log2`, `log1p`, `expm1` (and `tanh`, `exp`, `sigmoid` built on them) over a
+/// sweep of the whole f32 range, subnormals, infinities and NaN included: within the ulps
+/// the backend declares.
+#[test]
+fn transcendental_functions_are_within_their_declared_ulps_over_the_f32_range() {
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    let mut xs = sweep_values(1 << 14);
+    xs.extend([0.0, -0.0, 1.0, -1.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e-45, -1e-45, f32::MAX]);
+    xs.extend((0..2000).map(|i| 1.0 + (i as f32 - 1000.0) * 1e-4)); // around 1, where logs cancel
+    xs.extend((0..2000).map(|i| (i as f32 - 1000.0) * 1e-3)); // around 0 (log1p, expm1)
+    let n = xs.len();
+    for u in [
+        UnaryOp::Log,
+        UnaryOp::Log2,
+        UnaryOp::Log1p,
+        UnaryOp::Expm1,
+        UnaryOp::Tanh,
+        UnaryOp::Exp,
+        UnaryOp::Exp2,
+        UnaryOp::Sigmoid,
+    ] {
+        let spec = single(Op::Unary(u), vec![t(DType::F32, &[n])]);
+        let (got, want) = run_both(&backend, &spec, &[f32_bytes(&xs)]);
+        let (g, w) = (f32s(&got[0]), f32s(&want[0]));
+        let (ulps, i) = worst_ulps(&w, &g);
+        let declared = backend.precision(&spec.nodes[0].op, DType::F32).ulps;
+        assert!(
+            ulps <= u64::from(declared),
+            "{}: {ulps} ulp at x={:e}: want {:e}, got {:e} (declared {declared})",
+            u.name(),
+            xs[i],
+            w[i],
+            g[i]
+        );
+        // Exact where exactness is the point: signed zeros, powers of two in log2.
+        for (k, x) in xs.iter().enumerate() {
+            if *x == 0.0 && matches!(u, UnaryOp::Log1p | UnaryOp::Expm1 | UnaryOp::Tanh) {
+                assert_eq!(g[k].to_bits(), x.to_bits(), "{}({x:e})", u.name());
+            }
+        }
+    }
+    // 2^e from its bits (`powi` underflows to 0 below 2^-127).
+    let pows: Vec<f32> = (-149i32..128)
+        .map(|e| f32::from_bits(if e < -126 { 1 << (e + 149) } else { ((e + 127) as u32) << 23 }))
+        .collect();
+    let spec = single(Op::Unary(UnaryOp::Log2), vec![t(DType::F32, &[pows.len()])]);
+    let (got, _) = run_both(&backend, &spec, &[f32_bytes(&pows)]);
+    let want: Vec<f32> = (-149..128).map(|e| e as f32).collect();
+    assert_eq!(f32s(&got[0]), want, "log2 of powers of two");
+}
