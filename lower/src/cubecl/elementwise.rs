@@ -133,24 +133,35 @@ fn pow(x: f32, y: f32) -> f32 {
     r
 }
 
-/// The exact `fmod(x, y)` (sign of `x`) for finite `x` and nonzero, non-NaN `y`.
+/// The exact `fmod(x, y)` (sign of `x`) for finite `x` and nonzero, non-NaN `y` (`x` itself
+/// for an infinite `y`, where the halving loop would never end). At most 278 iterations per
+/// loop (the exponent range); see `FMOD_ITERATIONS`.
 #[cube]
 fn fmod_exact(x: f32, y: f32) -> f32 {
     let ay = f32::abs(y);
     let mut r = f32::abs(x);
-    let mut t = ay;
-    // The largest ay * 2^k not above r; then r < 2t throughout.
-    while t + t <= r {
-        t += t;
-    }
-    while t >= ay {
-        if r >= t {
-            r -= t; // exact: t <= r < 2t
+    if !f32::is_inf(ay) {
+        let mut t = ay;
+        // The largest ay * 2^k not above r; then r < 2t throughout.
+        while t + t <= r {
+            t += t;
         }
-        t *= f32::new(0.5);
+        while t >= ay {
+            if r >= t {
+                r -= t; // exact: t <= r < 2t
+            }
+            t *= f32::new(0.5);
+        }
     }
     select(sign_bit(x), -r, r)
 }
+
+/// Loop iterations `fmod_exact` may run for one element: two loops over at most the 277
+/// binades between the smallest subnormal and the largest float, with their exits.
+pub const FMOD_ITERATIONS: u32 = 2 * 279;
+
+/// Loop iterations integer `pow` may run for one element (one per bit of the exponent).
+pub const POW_I_ITERATIONS: u32 = 33;
 
 /// Python's float remainder: the sign of the divisor, NaN for a zero divisor.
 #[cube]

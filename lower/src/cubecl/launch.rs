@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use cubecl::prelude::*;
+use switchyard_ir::DType;
 
-use super::device::{device, device_error, with_client, GpuBuffer};
+use super::device::{device, device_error, with_client, GpuBuffer, WORD};
 use super::fused::map_kernel;
 use super::matmul::{matmul_kernel, SCALE_DOWN, SCALE_UP, TILE};
-use super::program::{slots, Bank, Kind, LaunchData, Program, REDUCE_LOG2_BLOCK};
-use super::reduce::reduce_kernel;
+use super::program::{slots, Bank, Inst, Kind, LaunchData, Layout, Program, REDUCE_LOG2_BLOCK};
+use super::reduce::{loops_per_element, plan_parts, reduce_kernel};
 use super::source;
 use crate::device_memory::DeviceView;
 use crate::error::{LowerError, LowerErrorKind};
@@ -110,10 +111,7 @@ impl CompiledKernel for CubeclKernel {
             Kind::Map => with_client!(client, |c, R| launch_map::<R>(c, p, d, &ins, &outs)),
             Kind::Reduce { .. } => {
                 let max = u64::from(client.max_cube_count());
-                if d.rows as u64 > max * max {
-                    return Err(kernel_error(format!("{} output elements exceed the launch grid", d.rows)));
-                }
-                with_client!(client, |c, R| launch_reduce::<R>(c, p, d, &ins, &outs))
+                with_client!(client, |c, R| launch_reduce::<R>(c, p, d, &ins, &outs, max * max))
             }
             Kind::Matmul { operands: (a, b), .. } => {
                 let max = client.max_cube_count();
@@ -201,20 +199,111 @@ fn launch_map<R: Runtime>(
     Ok(())
 }
 
+/// The dtype a bank's buffers hold.
+fn bank_dtype(bank: Bank) -> DType {
+    match bank {
+        Bank::F => DType::F32,
+        Bank::I => DType::I32,
+        Bank::B => DType::Bool,
+    }
+}
+
+/// A reduction in as many launches as it takes: the first reduces each row, or each part of
+/// a long row ([`plan_parts`]) into partials; each further launch reduces a row's partials
+/// (a plain load, no producers) until one value per row is left.
 fn launch_reduce<R: Runtime>(
     client: &ComputeClient<R>,
     p: &Program,
     d: &LaunchData,
     ins: &[&GpuBuffer],
     outs: &[&GpuBuffer],
+    max_cubes: u64,
+) -> Result<(), LowerError> {
+    let Kind::Reduce { reduction, .. } = p.kind else {
+        return Err(kernel_error("not a reduction"));
+    };
+    let block = 1u32 << REDUCE_LOG2_BLOCK;
+    let out = *outs.first().ok_or_else(|| kernel_error("a reduction without its output"))?;
+    let bank = reduction.bank();
+    // The row length a mean divides by, in f32 as the kernel divides.
+    let count = d.cols as f32;
+    let (mut program, mut data) = (p.clone(), d.clone());
+    let mut input: Vec<GpuBuffer> = ins.iter().map(|&b| b.clone()).collect();
+    let mut per_element = loops_per_element(&p.insts);
+    loop {
+        let (parts, span) = plan_parts(data.cols, block, per_element);
+        if data.rows as u64 * u64::from(parts) > max_cubes {
+            return Err(kernel_error(format!(
+                "{} output elements of {} parts exceed the launch grid",
+                data.rows, parts
+            )));
+        }
+        let inputs: Vec<&GpuBuffer> = input.iter().collect();
+        if parts == 1 {
+            return launch_reduce_pass(client, &program, &data, &inputs, out, 1, span, count);
+        }
+        let numel = data.rows * parts as usize;
+        let bytes = numel
+            .checked_mul(WORD)
+            .filter(|&b| b <= u32::MAX as usize)
+            .ok_or_else(|| kernel_error(format!("{numel} partials exceed what gpu.cubecl addresses")))?;
+        let partials = GpuBuffer { handle: client.empty(bytes), numel, dtype: bank_dtype(bank) };
+        launch_reduce_pass(client, &program, &data, &inputs, &partials, parts, span, 1.0)?;
+        // Next: the partials, a row of `parts` values per output element.
+        let load = match bank {
+            Bank::F => Inst::LoadF { slot: 0, view: 0 },
+            Bank::I => Inst::LoadI { slot: 0, view: 0 },
+            Bank::B => Inst::LoadB { slot: 0, view: 0 },
+        };
+        program = Program {
+            kind: Kind::Reduce { reduction, reg: 0, kept: 1 },
+            insts: vec![load],
+            views: vec![Layout::Linear],
+            rank: 2,
+            inputs: vec![bank],
+            outputs: vec![bank],
+            consts: (0, 0),
+        };
+        data = LaunchData {
+            shape: vec![data.rows as u32, parts],
+            strides: vec![parts, 1],
+            offsets: vec![0],
+            numel,
+            rows: data.rows,
+            cols: parts as usize,
+            ..LaunchData::default()
+        };
+        input = vec![partials];
+        per_element = 0;
+    }
+}
+
+/// One launch of the reduction kernel: `parts` cubes per row, each folding `span` elements
+/// into `out[row * parts + part]`; a mean divides by `divisor`.
+#[allow(clippy::too_many_arguments)]
+fn launch_reduce_pass<R: Runtime>(
+    client: &ComputeClient<R>,
+    p: &Program,
+    d: &LaunchData,
+    ins: &[&GpuBuffer],
+    out: &GpuBuffer,
+    parts: u32,
+    span: u32,
+    divisor: f32,
 ) -> Result<(), LowerError> {
     let Kind::Reduce { reduction, reg, kept } = p.kind else {
         return Err(kernel_error("not a reduction"));
     };
-    let cube_count = cubecl::server::CubeCountSelection::new(client, d.rows as u32).cube_count();
+    let cubes = (d.rows as u32).checked_mul(parts).ok_or_else(|| kernel_error("too many cubes"))?;
+    if out.numel != cubes as usize {
+        return Err(kernel_error(format!("{} partials for {cubes} cubes", out.numel)));
+    }
+    let cube_count = cubecl::server::CubeCountSelection::new(client, cubes).cube_count();
     let cube_dim = CubeDim::new_1d(1 << REDUCE_LOG2_BLOCK);
-    // SAFETY: as for the map kernel; the reduction writes its one output at `row < rows`,
-    // the output's element count, and reads inputs at views over the operand's shape.
+    let outs = [out];
+    // SAFETY: as for the map kernel; cube `c < rows * parts` writes its one output at `c`,
+    // below the output's checked element count, and reads inputs at views over the
+    // operand's shape (elements `part * span ..` of its row, below `cols`).
     unsafe {
         reduce_kernel::launch_unchecked::<R>(
             client,
@@ -223,9 +312,9 @@ fn launch_reduce<R: Runtime>(
             bank_arrays(ins, &p.inputs, Bank::F),
             bank_arrays(ins, &p.inputs, Bank::I),
             bank_arrays(ins, &p.inputs, Bank::B),
-            bank_arrays(outs, &p.outputs, Bank::F),
-            bank_arrays(outs, &p.outputs, Bank::I),
-            bank_arrays(outs, &p.outputs, Bank::B),
+            bank_arrays(&outs, &p.outputs, Bank::F),
+            bank_arrays(&outs, &p.outputs, Bank::I),
+            bank_arrays(&outs, &p.outputs, Bank::B),
             scalars(&d.consts_f),
             scalars(&d.consts_i),
             scalars(&d.shape),
@@ -233,6 +322,9 @@ fn launch_reduce<R: Runtime>(
             scalars(&d.offsets),
             d.rows as u32,
             d.cols as u32,
+            parts,
+            span,
+            divisor,
             0u32,
             p.insts.clone(),
             p.views.clone(),

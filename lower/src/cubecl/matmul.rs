@@ -18,6 +18,11 @@ use super::fused::push_coordinates;
 /// Tile edge (a cube has `TILE * TILE` units).
 pub const TILE: u32 = 16;
 
+/// The longest inner dimension generated. Mesa's lavapipe ends a shader invocation's loops,
+/// silently, after 65,535 iterations in all; a unit runs `k / TILE` iterations of the tiled
+/// loop and as many again on the slow path, so `k` up to `2^19` stays within that.
+pub const MAX_K: usize = 1 << 19;
+
 /// `c[z] = a[ma(z)] @ b[mb(z)]` for every batch index `z` (`CUBE_POS_Z`), where the matrix
 /// numbers `ma`, `mb` are `z`'s coordinates in `batch` times `a_strides`, `b_strides`
 /// (broadcast batch axes have stride 0).
@@ -120,13 +125,22 @@ fn exact_specials(
 ) -> f32 {
     let mut special = 0.0f32;
     let mut scaled = 0.0f32;
-    for p in 0..k {
-        let x = a[(a_row + p) as usize];
-        let y = b[(b_col + p * n) as usize];
-        if is_finite(x) && is_finite(y) {
-            scaled += (x * down) * (y * down);
-        } else {
-            special += x * y;
+    // TILE products per iteration, so that this loop and the tiled one stay within lavapipe's
+    // loop budget (`MAX_K`).
+    let steps = k.div_ceil(TILE);
+    for step in 0..steps {
+        #[unroll]
+        for i in 0..TILE {
+            let p = step * TILE + i;
+            if p < k {
+                let x = a[(a_row + p) as usize];
+                let y = b[(b_col + p * n) as usize];
+                if is_finite(x) && is_finite(y) {
+                    scaled += (x * down) * (y * down);
+                } else {
+                    special += x * y;
+                }
+            }
         }
     }
     let mut out = (scaled * up) * up;

@@ -14,9 +14,12 @@
 //! many failures only as a silent panic in its device thread. `plan --code` shows the
 //! program and the WGSL cubecl generates for it (`source.rs`).
 //!
-//! The driver compiles WGSL under Vulkan's float rules, which allow reassociation and
-//! contraction: a constant that must not be folded into another (the matmul's rescaling) is
-//! a run-time scalar.
+//! Two driver behaviours shape the kernels. The driver compiles WGSL under Vulkan's float
+//! rules, which allow reassociation: a rounding the code relies on goes through
+//! `math::opaque`, and a constant that must not be folded into another (the matmul's
+//! rescaling) is a run-time scalar. And Mesa's lavapipe stops a shader invocation's loops
+//! after 65,535 iterations in all, silently: a reduction cuts long rows into parts
+//! (`reduce::plan_parts`), and matmul is generated for `k` up to `matmul::MAX_K`.
 //!
 //! Dtypes: f32, i32 and bool (stored as u32). f64 and i64 are declared unsupported: WGSL has
 //! no portable 64-bit types, even where a driver (lavapipe) offers them.
@@ -149,6 +152,22 @@ fn binary_refusal(b: BinaryOp, dtype: DType) -> Option<String> {
     (!ok).then(|| format!("{} on {dtype} is not generated", b.name()))
 }
 
+/// Whether this matmul is generated (`None`), or why not.
+fn matmul_refusal(node: &NodeQuery<'_>, operand: DType) -> Option<String> {
+    if operand != DType::F32 {
+        return Some(format!("matmul on {operand} is not generated"));
+    }
+    // The inner dimension: the last axis of the left operand.
+    let k = node.inputs.first().and_then(|t| t.shape.dims().last().copied()).unwrap_or(0);
+    (k > matmul::MAX_K).then(|| {
+        format!(
+            "matmul over k = {k} > {}: not generated (Mesa's lavapipe stops shader loops after 65,535 \
+             iterations)",
+            matmul::MAX_K
+        )
+    })
+}
+
 fn reduce_refusal(op: ReduceOp, dtype: DType, correction: u32) -> Option<String> {
     let ok = match op {
         ReduceOp::Sum | ReduceOp::Mean => dtype == DType::F32,
@@ -213,7 +232,7 @@ impl Backend for CubeclBackend {
             Op::Binary(b) => binary_refusal(*b, operand),
             Op::Reduce { op, correction, .. } => reduce_refusal(*op, operand, *correction),
             op if program::is_view_op(op) => None,
-            Op::Matmul => (operand != DType::F32).then(|| format!("matmul on {operand} is not generated")),
+            Op::Matmul => matmul_refusal(node, operand),
             Op::Concat(_) | Op::Stack(_) | Op::Pad { .. } => {
                 Some(format!("{} is not generated yet by gpu.cubecl", node.op.name()))
             }
@@ -284,7 +303,7 @@ impl Backend for CubeclBackend {
         Some(match kernel_kind(spec) {
             Kind::Map => format!("wgsl, {MAP_UNITS} threads/workgroup, fused {ops} ops"),
             Kind::Reduce { .. } => format!(
-                "wgsl, one {}-thread workgroup per output element, fused {ops} ops",
+                "wgsl, one {}-thread workgroup per output element (long rows in parts), fused {ops} ops",
                 1 << program::REDUCE_LOG2_BLOCK
             ),
             Kind::Matmul { .. } => {

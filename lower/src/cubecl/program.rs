@@ -883,6 +883,9 @@ pub fn matmul_program(spec: &KernelSpec) -> Result<(Program, LaunchData), LowerE
         return Err(compile_error(format!("matmul of {} and {}", a.shape, b.shape)));
     }
     let (m, k, n) = (ad[ad.len() - 2], ad[ad.len() - 1], bd[bd.len() - 1]);
+    if k > super::matmul::MAX_K {
+        return Err(compile_error(format!("matmul over k = {k} > {}", super::matmul::MAX_K)));
+    }
     let (a_batch, b_batch) = (&ad[..ad.len() - 2], &bd[..bd.len() - 2]);
     let rank = a_batch.len().max(b_batch.len());
     let mut batch = vec![1usize; rank];

@@ -5,14 +5,51 @@
 //! left. That keeps `max`/`min` exactly the reference's left fold (NaN propagates, the first
 //! of equal values wins, which matters for `-0` and `+0`). Sums are compensated (Kahan) within
 //! a unit, so their error is a few ulps of the sum of magnitudes whatever the length.
+//!
+//! A long row is split into parts, one cube each, whose partials a second launch of the same
+//! kernel reduces: that spreads a few long rows over the device, and keeps every unit's loop
+//! short. It has to be: Mesa's lavapipe ends a shader invocation's loops, silently, once they
+//! have run 65,535 iterations in all (its guard against endless loops), and the fused
+//! producers may loop too (float `remainder`, integer `pow`). [`plan_parts`] sizes the parts.
 
 use cubecl::prelude::*;
 use switchyard_ir::BinaryOp;
 
-use super::elementwise::binary_f;
+use super::elementwise::{binary_f, FMOD_ITERATIONS, POW_I_ITERATIONS};
 use super::fused::{evaluate, push_coordinates};
 use super::math::opaque;
 use super::program::{Inst, Layout, Reduction};
+
+/// Loop iterations a shader invocation may run on Mesa's lavapipe before it stops looping,
+/// silently (`LP_MAX_TGSI_LOOP_ITERATIONS`; counted over all of the invocation's loops).
+pub const LOOP_BUDGET: u32 = 65_535;
+
+/// Most elements one unit folds (when the producers do not loop), so that a unit's loop
+/// stays far within [`LOOP_BUDGET`] and long rows spread over several cubes.
+pub const MAX_CHUNK: u32 = 1024;
+
+/// Loop iterations the program's instructions may run for one element (float `remainder`
+/// and `floor_divide` run `fmod_exact`'s loops, integer `pow` squares and multiplies).
+pub fn loops_per_element(insts: &[Inst]) -> u32 {
+    insts
+        .iter()
+        .map(|inst| match inst {
+            Inst::BinaryF(BinaryOp::Remainder | BinaryOp::FloorDivide, ..) => FMOD_ITERATIONS,
+            Inst::BinaryI(BinaryOp::Pow, ..) => POW_I_ITERATIONS,
+            _ => 0,
+        })
+        .fold(0u32, u32::saturating_add)
+}
+
+/// How a row of `cols` elements is cut for a cube of `block` units whose producers loop
+/// `per_element` times per element: `(parts, span)`, `span` elements per part. Each unit
+/// then folds at most `span / block` elements, spending at most half of [`LOOP_BUDGET`].
+pub fn plan_parts(cols: usize, block: u32, per_element: u32) -> (u32, u32) {
+    let chunk = (LOOP_BUDGET / 2 / per_element.saturating_add(1)).clamp(1, MAX_CHUNK);
+    let span = block * chunk;
+    let parts = cols.div_ceil(span as usize).max(1);
+    (u32::try_from(parts).unwrap_or(u32::MAX), span)
+}
 
 /// The first value of a float fold.
 #[cube]
@@ -53,10 +90,12 @@ fn combine_i(#[comptime] reduction: Reduction, a: i32, b: i32) -> i32 {
     }
 }
 
-/// `output[row] = reduce(operand[row, j] for j < cols)`; the operand is the program's
-/// register `reg` evaluated at iteration coordinates (kept axes from `row`, reduced axes from
-/// `j`). Launch with one cube of `2^log2_block` units per row; `zero` is always 0 (see
-/// `math::opaque`).
+/// `output[row * parts + p] = reduce(operand[row, j] for j in part p)`, part `p` of a row
+/// being its elements `p * span ..` (`span` of them, fewer in the last part); the operand is
+/// the program's register `reg` evaluated at iteration coordinates (kept axes from `row`,
+/// reduced axes from `j`). A mean divides by `divisor` (the row length for a whole row, 1 for
+/// a part whose partial sums a second launch adds up). Launch with one cube of
+/// `2^log2_block` units per part of each row; `zero` is always 0 (see `math::opaque`).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 pub fn reduce_kernel(
@@ -73,6 +112,9 @@ pub fn reduce_kernel(
     offsets: &Sequence<u32>,
     rows: u32,
     cols: u32,
+    parts: u32,
+    span: u32,
+    divisor: f32,
     zero: u32,
     #[comptime] insts: Vec<Inst>,
     #[comptime] views: Vec<Layout>,
@@ -82,15 +124,19 @@ pub fn reduce_kernel(
     #[comptime] reg: usize,
     #[comptime] log2_block: u32,
 ) {
-    let row = u32::cast_from(CUBE_POS);
-    if row >= rows {
+    let cube = u32::cast_from(CUBE_POS);
+    if cube >= rows * parts {
         terminate!();
     }
+    let row = cube / parts;
+    // This cube's part of the row: `len` elements from `first`.
+    let first = (cube - row * parts) * span;
+    let len = select(span < cols - first, span, cols - first);
     let block = comptime![1u32 << log2_block];
     let unit = UNIT_POS;
-    let chunk = cols.div_ceil(block);
-    let start = unit * chunk;
-    let end = select(start + chunk < cols, start + chunk, cols);
+    let chunk = len.div_ceil(block);
+    let start = first + unit * chunk;
+    let end = first + select(unit * chunk + chunk < len, unit * chunk + chunk, len);
     let float =
         comptime![matches!(reduction, Reduction::Sum | Reduction::Mean | Reduction::MaxF | Reduction::MinF)];
     let is_bool = comptime![matches!(reduction, Reduction::Any | Reduction::All)];
@@ -148,10 +194,10 @@ pub fn reduce_kernel(
         if unit == 0u32 {
             let mut total = partials[0usize];
             if comptime![matches!(reduction, Reduction::Mean)] {
-                total /= f32::cast_from(cols);
+                total /= divisor;
             }
             let o = out_f.index_mut(0usize);
-            o[row as usize] = total;
+            o[cube as usize] = total;
         }
     } else {
         let mut acc = identity_i(reduction);
@@ -197,10 +243,10 @@ pub fn reduce_kernel(
             if is_bool {
                 // any: some 1 seen (the identity MIN is not 1); all: no 0 seen.
                 let o = out_b.index_mut(0usize);
-                o[row as usize] = select(total > 0i32, 1u32, 0u32);
+                o[cube as usize] = select(total > 0i32, 1u32, 0u32);
             } else {
                 let o = out_i.index_mut(0usize);
-                o[row as usize] = total;
+                o[cube as usize] = total;
             }
         }
     }

@@ -934,3 +934,91 @@ fn transcendental_functions_are_within_their_declared_ulps_over_the_f32_range() 
     let want: Vec<f32> = (-149..128).map(|e| e as f32).collect();
     assert_eq!(f32s(&got[0]), want, "log2 of powers of two");
 }
+/// Runs `spec` on the GPU over host bytes (no reference run, for large inputs).
+fn gpu_only(backend: &CubeclBackend, spec: &KernelSpec, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mem = memory(backend);
+    let bufs: Vec<_> = spec.inputs.iter().zip(args).map(|(t, b)| mem.upload(t.dtype, b).unwrap()).collect();
+    let refs: Vec<&crate::device_memory::DeviceBuffer> = bufs.iter().collect();
+    let outs = gpu_run(backend, spec, &refs);
+    spec.output_types().zip(&outs).map(|(t, b)| mem.download(t.dtype, b).unwrap()).collect()
+}
+
+/// Rows longer than 256 units x 65,535 elements: lavapipe stops a shader's loops after
+/// 65,535 iterations, so such rows are cut into parts whose partials a second launch
+/// reduces. Every element must count, the last ones included; max, min, any and all keep
+/// their order; producers that loop (float remainder) cut rows shorter.
+#[test]
+fn long_rows_are_reduced_in_parts_and_every_element_counts() {
+    use switchyard_ir::ReduceOp;
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    for n in [(1usize << 24) - 1, 1 << 24, (1 << 24) + 257] {
+        let ones = f32_bytes(&vec![1.0f32; n]);
+        let sum = single(reduce(ReduceOp::Sum, &[0], false), vec![t(DType::F32, &[n])]);
+        assert_eq!(
+            f32s(&gpu_only(&backend, &sum, std::slice::from_ref(&ones))[0]),
+            [n as f32],
+            "sum of {n} ones"
+        );
+        let mean = single(reduce(ReduceOp::Mean, &[0], false), vec![t(DType::F32, &[n])]);
+        assert_eq!(f32s(&gpu_only(&backend, &mean, &[ones])[0]), [1.0], "mean of {n} ones");
+    }
+    // Two rows of 2^23 + 3: the extremes and the only true value are the last elements,
+    // and equal maxima keep the first (-0 before +0).
+    let cols = (1usize << 23) + 3;
+    let mut v = vec![0.5f32; 2 * cols];
+    v[cols - 1] = 7.0;
+    v[2 * cols - 1] = -7.0;
+    v[cols + 1] = -0.0;
+    let arg = f32_bytes(&v);
+    for (op, want) in [(ReduceOp::Max, [7.0f32, 0.5]), (ReduceOp::Min, [0.5, -7.0])] {
+        let spec = single(reduce(op, &[1], false), vec![t(DType::F32, &[2, cols])]);
+        assert_eq!(f32s(&gpu_only(&backend, &spec, std::slice::from_ref(&arg))[0]), want, "{}", op.name());
+    }
+    let mut b = vec![0u8; 2 * cols];
+    b[2 * cols - 1] = 1;
+    let any = single(reduce(ReduceOp::Any, &[1], false), vec![t(DType::Bool, &[2, cols])]);
+    assert_eq!(gpu_only(&backend, &any, &[b])[0], [0, 1], "any");
+    // A producer that loops per element: sum of remainder(x, 3) over 2^20 + 1 elements.
+    let n = (1usize << 20) + 1;
+    let mut sb = SpecBuilder::new(vec![t(DType::F32, &[n])]);
+    let three = sb.node(constant(3.0), &[]);
+    let r = sb.node(binary(BinaryOp::Remainder), &[A0, three]);
+    let s = sb.node(reduce(ReduceOp::Sum, &[0], false), &[r]);
+    let spec = sb.finish(&[s]);
+    let x: Vec<f32> = (0..n).map(|i| (i % 1000) as f32 + 1e6).collect();
+    let want: f64 = x.iter().map(|&v| f64::from(v % 3.0)).sum();
+    let got = f32s(&gpu_only(&backend, &spec, &[f32_bytes(&x)])[0])[0];
+    assert!((f64::from(got) - want).abs() <= 1e-6 * want, "sum of remainders: want {want}, got {got}");
+}
+
+#[test]
+fn parts_keep_every_unit_within_lavapipes_loop_budget_and_cover_the_row() {
+    use super::reduce::{plan_parts, LOOP_BUDGET};
+    for per_element in [0, 33, 558, 1 << 20] {
+        for cols in [0usize, 1, 255, 256 * 1024, 256 * 1024 + 1, 1 << 24, (1 << 32) - 1] {
+            let (parts, span) = plan_parts(cols, 256, per_element);
+            assert!(parts >= 1 && (parts as usize) * (span as usize) >= cols, "{cols}: {parts} x {span}");
+            assert!(cols == 0 || ((parts - 1) as usize) * (span as usize) < cols, "{cols}: an empty part");
+            let chunk = span.div_ceil(256);
+            assert!(
+                u64::from(chunk) * (1 + u64::from(per_element)) <= u64::from(LOOP_BUDGET) / 2 || chunk == 1
+            );
+        }
+    }
+}
+
+#[test]
+fn matmul_over_a_longer_k_than_lavapipe_loops_is_refused_with_the_reason() {
+    use crate::backend::{NodeQuery, Support};
+    let k = super::matmul::MAX_K + 1;
+    let (a, b) = (t(DType::F32, &[2, k]), t(DType::F32, &[k, 3]));
+    let out = infer(&Op::Matmul, &[&a, &b]).unwrap();
+    let ask = |inputs: &[TensorType]| {
+        CubeclBackend::new().supports(&NodeQuery { op: &Op::Matmul, inputs, output: &out })
+    };
+    let Support::No(why) = ask(&[a, b]) else { panic!("accepted k = {k}") };
+    assert!(why.contains("65,535 iterations"), "{why}");
+    let (a, b) = (t(DType::F32, &[2, 1000]), t(DType::F32, &[1000, 3]));
+    assert_eq!(ask(&[a, b]), Support::Yes);
+}
