@@ -10,7 +10,7 @@
 //!   divisor and wrap for `MIN / -1`; integer `pow` is square-and-multiply, wrapping.
 //! - `pow` handles signs, zeros, infinities and NaN as C's `pow` does and asks the driver only
 //!   for `|x|^y` with positive finite `|x|`.
-//! - `log`, `log2`, `log1p` and `expm1` are our own (`math.rs`), `tanh` is
+//! - `log`, `log2`, `log1p`, `expm1`, `sin`, `cos`, `tan` are our own (`math.rs`), `tanh` is
 //!   `expm1(2|x|) / (expm1(2|x|) + 2)` with its sign, `exp2` is `pow(2, x)`, `sigmoid` is
 //!   the reference's `1 / (1 + exp(-x))`.
 //! - casts from float to integer saturate and send NaN to 0; to bool they are `x != 0`.
@@ -19,7 +19,7 @@
 use cubecl::prelude::*;
 use switchyard_ir::{BinaryOp, UnaryOp};
 
-use super::math::{expm1, ln, log1p, log2};
+use super::math::{cos, expm1, ln, log1p, log2, sin, tan};
 
 /// A quiet NaN (WGSL has no NaN literal).
 #[cube]
@@ -220,9 +220,9 @@ pub fn unary_f(#[comptime] op: UnaryOp, x: f32, barrier: u32) -> f32 {
         UnaryOp::Log => ln(x),
         UnaryOp::Log2 => log2(x),
         UnaryOp::Log1p => log1p(x, barrier),
-        UnaryOp::Sin => f32::sin(x),
-        UnaryOp::Cos => f32::cos(x),
-        UnaryOp::Tan => f32::tan(x),
+        UnaryOp::Sin => sin(x, barrier),
+        UnaryOp::Cos => cos(x, barrier),
+        UnaryOp::Tan => tan(x, barrier),
         UnaryOp::Tanh => tanh(x, barrier),
         UnaryOp::Sigmoid => one / (one + exp(-x)),
         UnaryOp::Floor => f32::floor(x),

@@ -1,6 +1,7 @@
-//! `gpu.cubecl`'s own f32 logarithms and `expm1`, so that they do not depend on the driver's
-//! builtins (Vulkan only promises `log` to 2^-21 absolute near 1: lavapipe's is 557 ulp off
-//! there, and it misreads subnormals).
+//! `gpu.cubecl`'s own f32 logarithms, `expm1`, `sin`, `cos` and `tan`, so that they do not
+//! depend on the driver's builtins (Vulkan only promises `log` to 2^-21 absolute near 1:
+//! lavapipe's is 557 ulp off there, and it misreads subnormals; `sin`/`cos` only to 2^-11
+//! absolute on `[-pi, pi]`, with no accurate reduction of large arguments).
 //!
 //! Logarithms: `x = 2^k * m` with `m` in `[sqrt(2)/2, sqrt(2))`, found from the bits
 //! (a subnormal's integer mantissa is converted to a float first, so no float operation ever
@@ -13,6 +14,11 @@
 //! `expm1`: below `ln2 / 2` in magnitude a Taylor polynomial (`-0` stays `-0`, subnormals are
 //! returned as they are); elsewhere `x = k ln2 + r` (Cody-Waite), `expm1(x) = 2^k expm1(r) +
 //! (2^k - 1)`, where both terms are exact for the `k` that matter and only their sum rounds.
+//!
+//! Trigonometry: `|x| = n pi/2 + r` by Payne-Hanek reduction in 32-bit integer arithmetic
+//! for every `|x| >= pi/4` (exact to 64 bits of the quadrant fraction, so huge arguments are
+//! as accurate as small ones), then Cephes' minimax polynomials for `sin r` and `cos r` on
+//! `[-pi/4, pi/4]`, picked and negated by the quadrant; `tan` is their quotient.
 //!
 //! Every constant is written by its bits (exact, and no lint about its digits).
 
@@ -195,6 +201,184 @@ pub fn expm1(x: f32, zero: u32) -> f32 {
         out = f32::reinterpret(0x7f80_0000u32);
     }
     select(f32::is_nan(x), x, out)
+}
+
+/// The bits of `2/pi` after the binary point, 32 to a word, behind a word of zeros (so that
+/// a window may start up to 32 bits before the point): enough for every f32 argument.
+const TWO_OVER_PI: [u32; 8] =
+    [0, 0xa2f9_836e, 0x4e44_1529, 0xfc27_57d1, 0xf534_ddc0, 0xdb62_9599, 0x3c43_9041, 0xfe51_63ab];
+/// `pi/2` in two parts, and `pi/4` (rounded up: the polynomials hold a little beyond).
+const PIO2_HI: f32 = f32::from_bits(0x3fc9_0fdb);
+const PIO2_LO: f32 = f32::from_bits(0xb33b_bd2e);
+const PIO4: f32 = f32::from_bits(0x3f49_0fdb);
+/// `2^-12`: below it in magnitude `sin x` and `tan x` round to `x`.
+const TRIG_TINY: f32 = f32::from_bits(0x3980_0000);
+/// Minimax coefficients of `sin r = r + r^3 (TS1 + r^2 (TS2 + r^2 TS3))` and
+/// `cos r = 1 - r^2/2 + r^4 (TC1 + r^2 (TC2 + r^2 TC3))` on `[-pi/4, pi/4]` (Cephes').
+const TS1: f32 = f32::from_bits(0xbe2a_aaa3);
+const TS2: f32 = f32::from_bits(0x3c08_839e);
+const TS3: f32 = f32::from_bits(0xb94c_a1f9);
+const TC1: f32 = f32::from_bits(0x3d2a_aaa5);
+const TC2: f32 = f32::from_bits(0xbab6_061a);
+const TC3: f32 = f32::from_bits(0x37cc_f5ce);
+
+/// Word `i` of [`TWO_OVER_PI`] (`i < 8`).
+#[cube]
+fn two_over_pi(i: u32) -> u32 {
+    let mut w = 0u32;
+    #[unroll]
+    for k in 0..8u32 {
+        if i == k {
+            w = comptime![TWO_OVER_PI[k as usize]];
+        }
+    }
+    w
+}
+
+/// 32 bits of [`TWO_OVER_PI`] from bit `g` on.
+#[cube]
+fn two_over_pi_bits(g: u32) -> u32 {
+    let w = g >> 5u32;
+    let b = g & 31u32;
+    let next = select(b == 0u32, 0u32, two_over_pi(w + 1u32) >> ((32u32 - b) & 31u32));
+    (two_over_pi(w) << b) | next
+}
+
+/// An argument reduced by `pi/2`: `|x| = n pi/2 + r` with `|r| <= pi/4` (and a rounding).
+#[derive(CubeType)]
+pub struct Reduced {
+    /// `n mod 4`.
+    pub n: u32,
+    /// The remainder.
+    pub r: f32,
+}
+
+/// Payne-Hanek reduction of `|x|` for finite `|x| >= pi/4`, in 32-bit integer arithmetic:
+/// with `|x| = M 2^E` (`M` the 24-bit integer mantissa), `|x| * 2/pi mod 4` is
+/// `M * W * 2^-94 mod 4`, where `W` is the 96-bit window of `2/pi` starting at bit `E - 1`
+/// (earlier bits only add multiples of 4). The product mod `2^96` leaves 2 bits of quadrant
+/// and 64 of fraction, which is exact enough even for the f32 nearest a multiple of `pi/2`
+/// (at most 30 leading zero bits); the fraction, rounded to the nearest quadrant, is
+/// normalized and converted to float, then multiplied by `pi/2` in two parts.
+#[cube]
+pub fn reduce_pio2(ax: f32) -> Reduced {
+    let bits = u32::reinterpret(ax);
+    let e = bits >> 23u32;
+    let m = (bits & 0x007f_ffffu32) | 0x0080_0000u32;
+    // The window starts at bit E - 1 = e - 151 after the point, i.e. at table bit e - 120.
+    let g = e - 120u32;
+    let w2 = two_over_pi_bits(g);
+    let w1 = two_over_pi_bits(g + 32u32);
+    let w0 = two_over_pi_bits(g + 64u32);
+    // P = m * [w2:w1:w0] mod 2^96.
+    let p0 = m * w0;
+    let h0 = u32::mul_hi(m, w0);
+    let l1 = m * w1;
+    let h1 = u32::mul_hi(m, w1);
+    let p1 = h0 + l1;
+    let carry = select(p1 < h0, 1u32, 0u32);
+    let p2 = h1 + m * w2 + carry;
+    let quadrant = p2 >> 30u32;
+    let mut hi = (p2 << 2u32) | (p1 >> 30u32);
+    let mut lo = (p1 << 2u32) | (p0 >> 30u32);
+    // Round to the nearest quadrant: a fraction >= 1/2 is the next quadrant minus the
+    // two's complement of the fraction.
+    let negative = (hi >> 31u32) == 1u32;
+    if negative {
+        lo = !lo + 1u32;
+        hi = !hi + select(lo == 0u32, 1u32, 0u32);
+    }
+    let mut extra = 0u32;
+    if hi == 0u32 {
+        hi = lo;
+        lo = 0u32;
+        extra = 32u32;
+    }
+    let lz = u32::leading_zeros(hi);
+    let top = (hi << lz) | select(lz == 0u32, 0u32, lo >> ((32u32 - lz) & 31u32));
+    // fraction = top * 2^-(32 + lz + extra), in two exact parts.
+    let scale = f32::reinterpret((127u32 - 32u32 - lz - extra) << 23u32);
+    let q_hi = f32::cast_from(top & 0xffff_ff00u32) * scale;
+    let q_lo = f32::cast_from(top & 0xffu32) * scale;
+    let r = q_hi * PIO2_HI + (q_hi * PIO2_LO + q_lo * PIO2_HI);
+    Reduced { n: (quadrant + select(negative, 1u32, 0u32)) & 3u32, r: select(negative, -r, r) }
+}
+
+/// `|x|` reduced: itself below `pi/4`, else by [`reduce_pio2`] (computed either way and
+/// selected: a branch would not be cheaper on a GPU).
+#[cube]
+fn reduce_abs(ax: f32) -> Reduced {
+    let red = reduce_pio2(ax);
+    let big = ax >= PIO4;
+    Reduced { n: select(big, red.n, 0u32), r: select(big, red.r, ax) }
+}
+
+/// `sin r` for `|r| <= pi/4`.
+#[cube]
+fn sin_poly(r: f32) -> f32 {
+    let z = r * r;
+    r + r * z * (TS1 + z * (TS2 + z * TS3))
+}
+
+/// `cos r` for `|r| <= pi/4`, with the compensated `1 - r^2/2` step (`zero` as for
+/// [`opaque`]).
+#[cube]
+fn cos_poly(r: f32, zero: u32) -> f32 {
+    let z = r * r;
+    let hz = 0.5f32 * z;
+    let w = 1.0f32 - hz;
+    let lost = (1.0f32 - opaque(w, zero)) - hz;
+    w + (lost + z * z * (TC1 + z * (TC2 + z * TC3)))
+}
+
+/// `sin(x)`: NaN for infinities and NaN, `x` itself for tiny `x` (so `-0` stays).
+#[cube]
+pub fn sin(x: f32, zero: u32) -> f32 {
+    let ax = f32::abs(x);
+    let red = reduce_abs(ax);
+    let s = sin_poly(red.r);
+    let c = cos_poly(red.r, zero);
+    let v = select((red.n & 1u32) == 1u32, c, s);
+    let v = select((red.n & 2u32) == 2u32, -v, v);
+    let mut out = select(x < 0.0f32, -v, v);
+    if ax < TRIG_TINY {
+        out = x;
+    }
+    select(is_finite_x(x), out, f32::reinterpret(0x7fc0_0000u32))
+}
+
+/// `cos(x)`: NaN for infinities and NaN.
+#[cube]
+pub fn cos(x: f32, zero: u32) -> f32 {
+    let ax = f32::abs(x);
+    let red = reduce_abs(ax);
+    let s = sin_poly(red.r);
+    let c = cos_poly(red.r, zero);
+    let v = select((red.n & 1u32) == 1u32, s, c);
+    let v = select(((red.n + 1u32) & 2u32) == 2u32, -v, v);
+    select(is_finite_x(x), v, f32::reinterpret(0x7fc0_0000u32))
+}
+
+/// `tan(x)`: `sin/cos` of the reduced argument, `-cos/sin` in odd quadrants.
+#[cube]
+pub fn tan(x: f32, zero: u32) -> f32 {
+    let ax = f32::abs(x);
+    let red = reduce_abs(ax);
+    let s = sin_poly(red.r);
+    let c = cos_poly(red.r, zero);
+    let odd = (red.n & 1u32) == 1u32;
+    let v = select(odd, -c / s, s / c);
+    let mut out = select(x < 0.0f32, -v, v);
+    if ax < TRIG_TINY {
+        out = x;
+    }
+    select(is_finite_x(x), out, f32::reinterpret(0x7fc0_0000u32))
+}
+
+/// Neither NaN nor infinite (by the bits).
+#[cube]
+fn is_finite_x(x: f32) -> bool {
+    (u32::reinterpret(x) & 0x7f80_0000u32) != 0x7f80_0000u32
 }
 
 #[cfg(test)]

@@ -894,8 +894,19 @@ fn transcendental_functions_are_within_their_declared_ulps_over_the_f32_range() 
     xs.extend([0.0, -0.0, 1.0, -1.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e-45, -1e-45, f32::MAX]);
     xs.extend((0..2000).map(|i| 1.0 + (i as f32 - 1000.0) * 1e-4)); // around 1, where logs cancel
     xs.extend((0..2000).map(|i| (i as f32 - 1000.0) * 1e-3)); // around 0 (log1p, expm1)
+                                                              // Near multiples of pi/2, where a reduction cancels most bits, small and huge.
+    let half_pi = std::f64::consts::FRAC_PI_2;
+    xs.extend((1..3000).map(|k| (f64::from(k) * half_pi) as f32));
+    xs.extend((0..2000u64).map(|k| (((k * 2_654_435_761) % 100_000_000) as f64 * half_pi) as f32));
+    xs.extend((0..128).flat_map(|e| {
+        let p = 2f32.powi(e);
+        [p, -p, f32::from_bits(p.to_bits() + 1), f32::from_bits(p.to_bits() - 1)]
+    }));
     let n = xs.len();
     for u in [
+        UnaryOp::Sin,
+        UnaryOp::Cos,
+        UnaryOp::Tan,
         UnaryOp::Log,
         UnaryOp::Log2,
         UnaryOp::Log1p,
@@ -920,7 +931,9 @@ fn transcendental_functions_are_within_their_declared_ulps_over_the_f32_range() 
         );
         // Exact where exactness is the point: signed zeros, powers of two in log2.
         for (k, x) in xs.iter().enumerate() {
-            if *x == 0.0 && matches!(u, UnaryOp::Log1p | UnaryOp::Expm1 | UnaryOp::Tanh) {
+            if *x == 0.0
+                && matches!(u, UnaryOp::Log1p | UnaryOp::Expm1 | UnaryOp::Tanh | UnaryOp::Sin | UnaryOp::Tan)
+            {
                 assert_eq!(g[k].to_bits(), x.to_bits(), "{}({x:e})", u.name());
             }
         }
