@@ -1,7 +1,7 @@
 //! `gpu.cubecl`: GPU kernels generated at run time with CubeCL 0.10, on Vulkan adapters
 //! through wgpu (WGSL) and, with the `cuda` feature, on CUDA devices.
 //!
-//! A kernel spec becomes a [`program`](self::program) (straight-line SSA over f32, i32 and
+//! A kernel spec becomes a program (`program.rs`: straight-line SSA over f32, i32 and
 //! bool registers, loads through affine views, stores), which one of three cube kernels
 //! interprets at expansion time: the fused elementwise kernel (`fused.rs`, semantics in
 //! `elementwise.rs`), the reduction kernel (`reduce.rs`, producers fused into its loads) and
