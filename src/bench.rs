@@ -225,13 +225,7 @@ pub fn run_on(id: &str, runs: usize, triad: f64, device: Device) -> crate::Resul
         return run_on_gpu(id, runs, triad, device);
     }
     let s = spec(id);
-    let threads = rayon::current_num_threads();
-    let arrays: Vec<Array> = s
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(i, (_, dims))| random_array(DType::F32, &Shape::new(dims).unwrap_or_default(), 100 + i as u64))
-        .collect();
+    let arrays = inputs(&s);
     let bound: Vec<(&str, &Array)> = s.inputs.iter().zip(&arrays).map(|((n, _), a)| (*n, a)).collect();
 
     let t = Instant::now();
@@ -268,37 +262,14 @@ pub fn run_on(id: &str, runs: usize, triad: f64, device: Device) -> crate::Resul
         }
         r
     };
-    let (ndarray_ms, _) = time(runs.min(5), || {
-        std::hint::black_box(eager(id, &arrays));
-    });
-    let want = eager(id, &arrays);
-    let got = first.first().map(|a| a.to_vec::<f32>().unwrap_or_default()).unwrap_or_default();
-    let bytes = s.min_bytes as f64;
-    Ok(BenchResult {
-        workload: id.to_string(),
-        device: Device::CPU.to_string(),
-        threads,
-        median_ms,
-        min_ms,
-        gbps: bytes / (median_ms * 1e6),
-        triad_gbps: triad,
-        floor_ms: bytes / (triad * 1e6),
-        ndarray_ms,
-        first_call_ms,
-        gflops: s.flops.map(|f| f / (median_ms * 1e6)),
-        max_rel_diff: rel_diff(&got, &want),
-    })
+    let timing = Timing { median_ms, min_ms, first_call_ms };
+    Ok(result(id, Device::CPU, &s, &arrays, first.first(), timing, triad))
 }
 
 fn run_on_gpu(id: &str, runs: usize, triad: f64, device: Device) -> crate::Result<BenchResult> {
     use crate::DeviceArray;
     let s = spec(id);
-    let arrays: Vec<Array> = s
-        .inputs
-        .iter()
-        .enumerate()
-        .map(|(i, (_, dims))| random_array(DType::F32, &Shape::new(dims).unwrap_or_default(), 100 + i as u64))
-        .collect();
+    let arrays = inputs(&s);
     let t = Instant::now();
     let g = Graph::new();
     let out = build(id, &g)?;
@@ -330,26 +301,57 @@ fn run_on_gpu(id: &str, runs: usize, triad: f64, device: Device) -> crate::Resul
     if let Some(e) = err {
         return Err(e);
     }
-    let (ndarray_ms, _) = time(runs.min(3), || {
-        std::hint::black_box(eager(id, &arrays));
+    let timing = Timing { median_ms, min_ms, first_call_ms };
+    Ok(result(id, device, &s, &arrays, first_host.first(), timing, triad))
+}
+
+/// The workload's seeded inputs.
+fn inputs(s: &Spec) -> Vec<Array> {
+    s.inputs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, dims))| random_array(DType::F32, &Shape::new(dims).unwrap_or_default(), 100 + i as u64))
+        .collect()
+}
+
+/// What a run measured of switchyard itself.
+struct Timing {
+    median_ms: f64,
+    min_ms: f64,
+    first_call_ms: f64,
+}
+
+/// The figures of one run: switchyard's timing, the eager ndarray baseline timed on the
+/// same inputs, and how far switchyard's result `got` is from it.
+fn result(
+    id: &str,
+    device: Device,
+    s: &Spec,
+    arrays: &[Array],
+    got: Option<&Array>,
+    t: Timing,
+    triad: f64,
+) -> BenchResult {
+    let (ndarray_ms, _) = time(3, || {
+        std::hint::black_box(eager(id, arrays));
     });
-    let want = eager(id, &arrays);
-    let got = first_host.first().map(|a| a.to_vec::<f32>().unwrap_or_default()).unwrap_or_default();
+    let want = eager(id, arrays);
+    let got = got.map(|a| a.to_vec::<f32>().unwrap_or_default()).unwrap_or_default();
     let bytes = s.min_bytes as f64;
-    Ok(BenchResult {
+    BenchResult {
         workload: id.to_string(),
         device: device.to_string(),
         threads: rayon::current_num_threads(),
-        median_ms,
-        min_ms,
-        gbps: bytes / (median_ms * 1e6),
+        median_ms: t.median_ms,
+        min_ms: t.min_ms,
+        gbps: bytes / (t.median_ms * 1e6),
         triad_gbps: triad,
         floor_ms: bytes / (triad * 1e6),
         ndarray_ms,
-        first_call_ms,
-        gflops: s.flops.map(|f| f / (median_ms * 1e6)),
+        first_call_ms: t.first_call_ms,
+        gflops: s.flops.map(|f| f / (t.median_ms * 1e6)),
         max_rel_diff: rel_diff(&got, &want),
-    })
+    }
 }
 
 #[cfg(test)]
