@@ -88,6 +88,21 @@ fn eval_on_the_gpu_matches_the_cpu_on_w1_to_w5() {
 }
 
 #[test]
+fn joins_on_the_gpu_match_the_cpu_exactly() {
+    if !gpu_here() {
+        return;
+    }
+    let cases: [(&str, &[&str]); 3] = [
+        ("pad(concat((x, y), axis=1), ((1, 0), (0, 2)), value=7)", &["x=f32[5,3]", "y=f32[5,4]"]),
+        ("stack((x, transpose(y), x * 2), axis=1)", &["x=f32[6,4]", "y=f32[4,6]"]),
+        ("concat((i, j, i), axis=0)", &["i=i32[3,2]", "j=i32[0,2]"]),
+    ];
+    for (expr, inputs) in cases {
+        assert_eq!(eval(expr, inputs, "gpu"), eval(expr, inputs, "cpu"), "{expr}");
+    }
+}
+
+#[test]
 fn a_gpu_chain_with_a_cpu_only_step_is_an_error_naming_the_node_and_to_device() {
     if !gpu_here() {
         return;

@@ -186,8 +186,26 @@ fn variants(op: &Op) -> Vec<(String, Op)> {
             }
             v
         }
+        Op::Concat(_) => (0..2).map(|a| (format!("axis={a}"), Op::Concat(a))).collect(),
+        Op::Stack(_) => (0..3).map(|a| (format!("axis={a}"), Op::Stack(a))).collect(),
+        Op::Pad { value, .. } => vec![
+            (String::new(), op.clone()),
+            (
+                "2-d, widths [(1,2),(0,3)]".to_string(),
+                Op::Pad { widths: vec![(1, 2), (0, 3)], value: *value },
+            ),
+        ],
         other => vec![(String::new(), other.clone())],
     }
+}
+
+/// Dims `[3, 5]` with `extent` on `axis` (for joins along `axis`).
+fn join_dims(axis: usize, extent: usize) -> Vec<usize> {
+    let mut dims = vec![3, 5];
+    if let Some(d) = dims.get_mut(axis) {
+        *d = extent;
+    }
+    dims
 }
 
 fn is_accumulating(op: &Op) -> bool {
@@ -225,6 +243,35 @@ fn cases(op: &Op, dtype: DType, sample_inputs: &[TensorType]) -> Vec<Case> {
             case("empty rows 3x0", vec![t(dtype, &[3, 0])]),
             case("empty 0x4", vec![t(dtype, &[0, 4])]),
             Case { label: "transposed 41x5".into(), inputs: vec![t(dtype, &[41, 5])], transpose_first: true },
+        ],
+        // Joins: parts of several sizes, an empty part, more than two parts, and a transposed
+        // (non-contiguous) first part.
+        Op::Concat(axis) => {
+            let dims = |extents: &[usize]| -> Vec<TensorType> {
+                extents.iter().map(|&e| t(dtype, &join_dims(*axis, e))).collect()
+            };
+            let mut transposed = dims(&[4, 2]);
+            transposed[0] = t(dtype, &join_dims(*axis, 4).into_iter().rev().collect::<Vec<_>>());
+            vec![
+                case("two parts", dims(&[4, 2])),
+                case("three parts, one empty", dims(&[3, 0, 4])),
+                Case { label: "transposed first part".into(), inputs: transposed, transpose_first: true },
+            ]
+        }
+        Op::Stack(_) => vec![
+            case("two parts", vec![t(dtype, &[3, 5]); 2]),
+            case("three parts", vec![t(dtype, &[3, 5]); 3]),
+            case("empty parts", vec![t(dtype, &[0, 5]); 2]),
+            Case {
+                label: "transposed first part".into(),
+                inputs: vec![t(dtype, &[5, 3]), t(dtype, &[3, 5])],
+                transpose_first: true,
+            },
+        ],
+        Op::Pad { widths, .. } if widths.len() == 2 => vec![
+            case("3x5", vec![t(dtype, &[3, 5])]),
+            case("empty 0x4", vec![t(dtype, &[0, 4])]),
+            Case { label: "transposed 5x3".into(), inputs: vec![t(dtype, &[5, 3])], transpose_first: true },
         ],
         Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) | Op::Clip => {
             let n = 67; // odd: vector bodies and scalar tails both run

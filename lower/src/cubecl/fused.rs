@@ -105,6 +105,43 @@ pub fn evaluate(
                 };
                 rb.push(in_b[slot][off as usize] != 0u32);
             }
+            Inst::GuardedLoadF { slot, view, cond } => {
+                let mut value = 0.0f32;
+                if rb[cond] {
+                    let off = match comptime![views[view]] {
+                        Layout::Linear => linear,
+                        Layout::Strided => view_offset(coords, strides, offsets, view, rank),
+                    };
+                    value = in_f[slot][off as usize];
+                }
+                rf.push(value);
+            }
+            Inst::GuardedLoadI { slot, view, cond } => {
+                let mut value = 0i32;
+                if rb[cond] {
+                    let off = match comptime![views[view]] {
+                        Layout::Linear => linear,
+                        Layout::Strided => view_offset(coords, strides, offsets, view, rank),
+                    };
+                    value = in_i[slot][off as usize];
+                }
+                ri.push(value);
+            }
+            Inst::GuardedLoadB { slot, view, cond } => {
+                let mut value = 0u32;
+                if rb[cond] {
+                    let off = match comptime![views[view]] {
+                        Layout::Linear => linear,
+                        Layout::Strided => view_offset(coords, strides, offsets, view, rank),
+                    };
+                    value = in_b[slot][off as usize];
+                }
+                rb.push(value != 0u32);
+            }
+            Inst::InRange { axis, lo, len } => {
+                let c = coords[comptime![rank - 1 - axis]];
+                rb.push(c - u32::cast_from(consts_i[lo]) < u32::cast_from(consts_i[len]));
+            }
             Inst::ConstF(n) => rf.push(consts_f[n]),
             Inst::ConstI(n) => ri.push(consts_i[n]),
             Inst::ConstB(v) => rb.push(v),

@@ -8,7 +8,8 @@
 //! a tiled f32 matmul (`matmul.rs`, with a slow path that keeps the reference's infinities
 //! and NaN where an f32 sum overflows). Shape ops (`permute_dims`, `reshape`,
 //! `broadcast_to`, `expand_dims`, `squeeze`, `slice`, `flip`) are views, so their kernels are
-//! a load and a store. Constant values, sizes and strides are run-time scalars: the kernel
+//! a load and a store; `concat`, `stack` and `pad` read each operand through a view that is
+//! valid inside a window of the result (a coordinate range test and a guarded load). Constant values, sizes and strides are run-time scalars: the kernel
 //! cache (`cache.rs`) is keyed by structure only. Devices are probed lazily and without
 //! panics (`device.rs`); every launch is checked first (`launch.rs`), because cubecl reports
 //! many failures only as a silent panic in its device thread. `plan --code` shows the
@@ -228,7 +229,14 @@ impl Backend for CubeclBackend {
             op if program::is_view_op(op) => None,
             Op::Matmul => matmul_refusal(node, operand),
             Op::Concat(_) | Op::Stack(_) | Op::Pad { .. } => {
-                Some(format!("{} is not generated yet by gpu.cubecl", node.op.name()))
+                (node.inputs.len() + 1 > MAX_BINDINGS).then(|| {
+                    format!(
+                        "{} of {} arrays would bind {} buffers; Vulkan adapters allow {MAX_BINDINGS}",
+                        node.op.name(),
+                        node.inputs.len(),
+                        node.inputs.len() + 1
+                    )
+                })
             }
             Op::ToDevice(_) => Some("transfers are done by the runtime, not by a kernel".to_string()),
             Op::Input { .. } => Some("inputs are bound by the runtime".to_string()),

@@ -91,6 +91,30 @@ pub enum Inst {
         slot: usize,
         view: usize,
     },
+    /// Input `slot` through view `view` where bool register `cond` holds, else 0 (false):
+    /// the element is read only then, so a view may point outside its buffer elsewhere.
+    GuardedLoadF {
+        slot: usize,
+        view: usize,
+        cond: usize,
+    },
+    GuardedLoadI {
+        slot: usize,
+        view: usize,
+        cond: usize,
+    },
+    GuardedLoadB {
+        slot: usize,
+        view: usize,
+        cond: usize,
+    },
+    /// Whether iteration coordinate `axis` lies in `[lo, lo + len)`, `lo` and `len` being
+    /// i32 constants read as u32 (the windows of `concat`, `stack` and `pad`).
+    InRange {
+        axis: usize,
+        lo: usize,
+        len: usize,
+    },
     /// Run-time scalar number `n` of the bank.
     ConstF(usize),
     ConstI(usize),
@@ -148,6 +172,7 @@ impl Inst {
         use Inst::*;
         Some(match self {
             LoadF { .. }
+            | GuardedLoadF { .. }
             | ConstF(_)
             | IotaF { .. }
             | UnaryF(..)
@@ -156,6 +181,7 @@ impl Inst {
             | IntToFloat(_)
             | BoolToFloat(_) => Bank::F,
             LoadI { .. }
+            | GuardedLoadI { .. }
             | ConstI(_)
             | IotaI { .. }
             | UnaryI(..)
@@ -164,6 +190,8 @@ impl Inst {
             | FloatToInt(_)
             | BoolToInt(_) => Bank::I,
             LoadB { .. }
+            | GuardedLoadB { .. }
+            | InRange { .. }
             | ConstB(_)
             | TestF(..)
             | Not(_)
@@ -183,7 +211,10 @@ impl Inst {
         use Inst::*;
         match *self {
             LoadF { .. } | LoadI { .. } | LoadB { .. } | ConstF(_) | ConstI(_) | ConstB(_) => vec![],
-            IotaF { .. } | IotaI { .. } => vec![],
+            IotaF { .. } | IotaI { .. } | InRange { .. } => vec![],
+            GuardedLoadF { cond, .. } | GuardedLoadI { cond, .. } | GuardedLoadB { cond, .. } => {
+                vec![(B, cond)]
+            }
             UnaryF(_, a) | TestF(_, a) | FloatToInt(a) | FloatToBool(a) => vec![(F, a)],
             UnaryI(_, a) | IntToFloat(a) | IntToBool(a) => vec![(I, a)],
             Not(a) | BoolToFloat(a) | BoolToInt(a) => vec![(B, a)],
@@ -365,6 +396,9 @@ impl Program {
                 Inst::LoadF { slot, view } => (Bank::F, slot, Some(view)),
                 Inst::LoadI { slot, view } => (Bank::I, slot, Some(view)),
                 Inst::LoadB { slot, view } => (Bank::B, slot, Some(view)),
+                Inst::GuardedLoadF { slot, view, .. } => (Bank::F, slot, Some(view)),
+                Inst::GuardedLoadI { slot, view, .. } => (Bank::I, slot, Some(view)),
+                Inst::GuardedLoadB { slot, view, .. } => (Bank::B, slot, Some(view)),
                 _ => (Bank::F, 0, None),
             };
             if let Some(view) = view {
@@ -377,10 +411,16 @@ impl Program {
                 Inst::ConstI(n) => (self.consts.1, n),
                 Inst::IotaF { start, step } => (self.consts.0, start.max(step)),
                 Inst::IotaI { start, step } => (self.consts.1, start.max(step)),
+                Inst::InRange { lo, len, .. } => (self.consts.1, lo.max(len)),
                 _ => (usize::MAX, 0),
             };
             if n >= c {
                 return bad(format!("instruction {pc} reads constant {n} of {c}"));
+            }
+            if let Inst::InRange { axis, .. } = *inst {
+                if axis >= self.rank {
+                    return bad(format!("instruction {pc} tests axis {axis} of {}", self.rank));
+                }
             }
             let store = match *inst {
                 Inst::StoreF { slot, .. } => Some((Bank::F, slot)),
@@ -521,6 +561,11 @@ pub fn is_view_op(op: &Op) -> bool {
     )
 }
 
+/// Whether `op` joins arguments (`concat`, `stack`, `pad`): read through windows of views.
+pub fn is_join_op(op: &Op) -> bool {
+    matches!(op, Op::Concat(_) | Op::Stack(_) | Op::Pad { .. })
+}
+
 /// What a node of the spec is, while the program is built.
 #[derive(Clone, Debug)]
 enum Value {
@@ -532,6 +577,16 @@ enum Value {
 
 /// A load's identity: argument, offset and strides in iteration order.
 type LoadKey = (usize, i64, Vec<i64>);
+
+/// Where a join's part is read: `(axis, lo, len)` per windowed axis of the iteration space.
+type Window = Vec<(usize, usize, usize)>;
+
+/// The value of a join node, or why it cannot be generated.
+type JoinResult = Result<Value, LowerError>;
+
+fn fits_u32(n: usize) -> Result<u32, LowerError> {
+    u32::try_from(n).map_err(|_| compile_error(format!("{n} elements exceed 2^32")))
+}
 
 /// Builds a program and its launch data.
 struct Builder<'a> {
@@ -589,22 +644,11 @@ impl<'a> Builder<'a> {
             Value::Reg(b, r) => return Ok((*b, *r)),
             Value::View(v) => v,
         };
-        // Broadcast to the iteration space, then put the axes in iteration order.
-        let strides = broadcast(&view.dims, &view.strides, &self.space);
-        let strides: Vec<i64> = self.perm.iter().map(|&p| strides[p]).collect();
-        let key = (view.arg, view.offset, strides.clone());
+        let key = self.load_key(view);
         if let Some((_, v)) = self.loads.iter().find(|(k, _)| *k == key) {
             return self.reg(&v.clone());
         }
-        let iter_dims: Vec<usize> = self.perm.iter().map(|&p| self.space[p]).collect();
-        let linear = view.offset == 0
-            && iter_dims
-                .iter()
-                .zip(strides.iter().zip(row_major(&iter_dims)))
-                .all(|(&d, (&s, w))| d <= 1 || s == w);
-        let idx = self.views.len();
-        self.views.push(if linear { Layout::Linear } else { Layout::Strided });
-        self.view_data.push((view.offset, strides));
+        let idx = self.add_view(&key);
         let (bank, slot) = (self.input_banks[view.arg], self.input_slots[view.arg]);
         let inst = match bank {
             Bank::F => Inst::LoadF { slot, view: idx },
@@ -614,6 +658,159 @@ impl<'a> Builder<'a> {
         let v = self.push(inst);
         self.loads.push((key, v.clone()));
         self.reg(&v)
+    }
+
+    /// A view's identity in the iteration space: broadcast to it, axes in iteration order.
+    fn load_key(&self, view: &View) -> LoadKey {
+        let strides = broadcast(&view.dims, &view.strides, &self.space);
+        let strides: Vec<i64> = self.perm.iter().map(|&p| strides[p]).collect();
+        (view.arg, view.offset, strides)
+    }
+
+    /// Declares a view (its layout and launch data) and returns its number.
+    fn add_view(&mut self, (_, offset, strides): &LoadKey) -> usize {
+        let iter_dims: Vec<usize> = self.perm.iter().map(|&p| self.space[p]).collect();
+        let linear = *offset == 0
+            && iter_dims
+                .iter()
+                .zip(strides.iter().zip(row_major(&iter_dims)))
+                .all(|(&d, (&s, w))| d <= 1 || s == w);
+        self.views.push(if linear { Layout::Linear } else { Layout::Strided });
+        self.view_data.push((*offset, strides.clone()));
+        self.views.len() - 1
+    }
+
+    /// A bool register: whether iteration-space axis `axis` (unpermuted) is in
+    /// `[lo, lo + len)`.
+    fn in_range(&mut self, axis: usize, lo: usize, len: usize) -> Result<usize, LowerError> {
+        let axis =
+            self.perm.iter().position(|&p| p == axis).ok_or_else(|| {
+                compile_error(format!("a window on axis {axis} of rank {}", self.perm.len()))
+            })?;
+        let (lo, len) = (fits_u32(lo)?, fits_u32(len)?);
+        // Read back as u32 by the kernel: two's complement keeps every u32.
+        self.data.consts_i.extend([lo as i32, len as i32]);
+        let n = self.data.consts_i.len();
+        self.push_reg(Inst::InRange { axis, lo: n - 2, len: n - 1 })
+    }
+
+    /// The value of a join (`concat`, `stack`, `pad`): each part is a view of an argument
+    /// over the iteration space read only inside its window (`(axis, lo, len)` per windowed
+    /// axis); elsewhere the value is `fill` (or, without one, the parts' windows cover the
+    /// space). Windows must not overlap.
+    fn join(&mut self, bank: Bank, parts: Vec<(View, Window)>, fill: Option<Value>) -> JoinResult {
+        let mut acc = match fill {
+            Some(v) => Some(self.reg(&v)?),
+            None => None,
+        };
+        for (view, window) in parts.into_iter().rev() {
+            if window.iter().any(|&(_, _, len)| len == 0) {
+                continue;
+            }
+            // A window over a whole axis tests nothing.
+            let space = &self.space;
+            let window: Vec<_> =
+                window.into_iter().filter(|&(a, lo, len)| !(lo == 0 && space.get(a) == Some(&len))).collect();
+            if self.input_banks.get(view.arg) != Some(&bank) {
+                return Err(compile_error("the operands of a join must have its dtype"));
+            }
+            let mut cond = None;
+            for (axis, lo, len) in window {
+                let r = self.in_range(axis, lo, len)?;
+                cond = Some(match cond {
+                    None => r,
+                    Some(c) => self.push_reg(Inst::BinaryB(BinaryOp::LogicalAnd, c, r))?,
+                });
+            }
+            let Some(cond) = cond else {
+                acc = Some(self.reg(&Value::View(view))?);
+                continue;
+            };
+            let key = self.load_key(&view);
+            let idx = self.add_view(&key);
+            let slot = self.input_slots[view.arg];
+            let load = self.push_reg(match bank {
+                Bank::F => Inst::GuardedLoadF { slot, view: idx, cond },
+                Bank::I => Inst::GuardedLoadI { slot, view: idx, cond },
+                Bank::B => Inst::GuardedLoadB { slot, view: idx, cond },
+            })?;
+            acc = Some(match acc {
+                None => (bank, load),
+                Some((_, other)) => (
+                    bank,
+                    self.push_reg(match bank {
+                        Bank::F => Inst::SelectF(cond, load, other),
+                        Bank::I => Inst::SelectI(cond, load, other),
+                        Bank::B => Inst::SelectB(cond, load, other),
+                    })?,
+                ),
+            });
+        }
+        match acc {
+            Some((b, r)) => Ok(Value::Reg(b, r)),
+            // Every part is empty, so is the result: any value will do.
+            None => Ok(self.constant(switchyard_ir::Scalar::I32(0), bank)),
+        }
+    }
+
+    /// The value of a `concat`, `stack` or `pad` of `views` (the operands) with result
+    /// dims `out`: each operand becomes a view over the result, read inside its window.
+    fn join_node(&mut self, op: &Op, views: Vec<View>, out: &[usize], bank: Bank) -> JoinResult {
+        let axis_of = |v: &View, axis: usize| -> Result<(usize, i64), LowerError> {
+            match (v.dims.get(axis), v.strides.get(axis)) {
+                (Some(&d), Some(&s)) => Ok((d, s)),
+                _ => Err(compile_error(format!("{}: axis {axis} out of range", op.name()))),
+            }
+        };
+        match op {
+            Op::Concat(axis) => {
+                let mut parts = Vec::with_capacity(views.len());
+                let mut start = 0usize;
+                for mut v in views {
+                    let (len, stride) = axis_of(&v, *axis)?;
+                    v.offset -= start as i64 * stride;
+                    v.dims = out.to_vec();
+                    parts.push((v, vec![(*axis, start, len)]));
+                    start += len;
+                }
+                self.join(bank, parts, None)
+            }
+            Op::Stack(axis) => {
+                let mut parts = Vec::with_capacity(views.len());
+                for (i, mut v) in views.into_iter().enumerate() {
+                    if *axis > v.strides.len() {
+                        return Err(compile_error(format!("stack: axis {axis} out of range")));
+                    }
+                    v.strides.insert(*axis, 0);
+                    v.dims = out.to_vec();
+                    parts.push((v, vec![(*axis, i, 1)]));
+                }
+                self.join(bank, parts, None)
+            }
+            Op::Pad { widths, value } => {
+                let Some(mut v) = views.into_iter().next() else {
+                    return Err(compile_error("pad without an operand"));
+                };
+                let mut window = Vec::new();
+                for (axis, &(before, _)) in widths.iter().enumerate() {
+                    let (len, stride) = axis_of(&v, axis)?;
+                    v.offset -= before as i64 * stride;
+                    window.push((axis, before, len));
+                }
+                v.dims = out.to_vec();
+                let fill = self.constant(*value, bank);
+                self.join(bank, vec![(v, window)], Some(fill))
+            }
+            other => Err(compile_error(format!("{} is not a join", other.name()))),
+        }
+    }
+
+    /// Pushes `inst` and returns its register number.
+    fn push_reg(&mut self, inst: Inst) -> Result<usize, LowerError> {
+        match self.push(inst) {
+            Value::Reg(_, r) => Ok(r),
+            Value::View(_) => Err(compile_error("internal: an instruction without a register")),
+        }
     }
 
     fn constant(&mut self, value: switchyard_ir::Scalar, bank: Bank) -> Value {
@@ -647,6 +844,21 @@ impl<'a> Builder<'a> {
                 _ => Err(compile_error(format!("node {i} ({}) has a bad operand {k}", node.op))),
             }
         };
+        if is_join_op(&node.op) {
+            let mut views = Vec::with_capacity(node.operands.len());
+            for k in 0..node.operands.len() {
+                match operand(k)? {
+                    Value::View(v) => views.push(v),
+                    Value::Reg(..) => {
+                        return Err(compile_error(format!(
+                            "{} of a computed value is not generated inside a kernel",
+                            node.op.name()
+                        )))
+                    }
+                }
+            }
+            return self.join_node(&node.op, views, node.ty.shape.dims(), bank);
+        }
         if is_view_op(&node.op) {
             return match operand(0)? {
                 Value::View(v) => Ok(Value::View(v.apply(&node.op, &node.ty.shape)?)),
