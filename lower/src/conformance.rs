@@ -184,6 +184,13 @@ fn variants(op: &Op) -> Vec<(String, Op)> {
             if matches!(r, ReduceOp::ArgMax | ReduceOp::ArgMin) {
                 v.truncate(1);
             }
+            if matches!(r, ReduceOp::Var | ReduceOp::Std) {
+                let mut corrected = mk(&[1], false);
+                if let Op::Reduce { correction, .. } = &mut corrected {
+                    *correction = 1;
+                }
+                v.push(("axes=[1], correction=1".to_string(), corrected));
+            }
             v
         }
         Op::Concat(_) => (0..2).map(|a| (format!("axis={a}"), Op::Concat(a))).collect(),

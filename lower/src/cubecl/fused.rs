@@ -5,6 +5,7 @@
 use cubecl::prelude::*;
 
 use super::elementwise::{binary_b, binary_f, binary_i, compare, float_to_int, test_f, unary_f, unary_i};
+use super::math::opaque;
 use super::program::{Inst, Layout};
 
 /// The values the program computed, one sequence per bank (indices are register numbers).
@@ -161,6 +162,7 @@ pub fn evaluate(
             Inst::SelectF(c, a, b) => rf.push(select(rb[c], rf[a], rf[b])),
             Inst::SelectI(c, a, b) => ri.push(select(rb[c], ri[a], ri[b])),
             Inst::SelectB(c, a, b) => rb.push(select(rb[c], rb[a], rb[b])),
+            Inst::Opaque(a) => rf.push(opaque(rf[a], zero)),
             Inst::FloatToInt(a) => ri.push(float_to_int(rf[a])),
             Inst::IntToFloat(a) => rf.push(f32::cast_from(ri[a])),
             Inst::FloatToBool(a) => rb.push(!(rf[a] == 0.0f32)),

@@ -10,7 +10,9 @@ use switchyard_ir::DType;
 use super::device::{device, device_error, with_client, GpuBuffer, WORD};
 use super::fused::map_kernel;
 use super::matmul::{matmul_kernel, SCALE_DOWN, SCALE_UP, TILE};
-use super::program::{slots, Bank, Inst, Kind, LaunchData, Layout, Program, REDUCE_LOG2_BLOCK};
+use super::program::{
+    moment_plan, slots, Bank, Inst, Kind, LaunchData, Layout, Program, Reduction, REDUCE_LOG2_BLOCK,
+};
 use super::reduce::{loops_per_element, plan_parts, reduce_kernel};
 use super::source;
 use crate::device_memory::DeviceView;
@@ -109,9 +111,16 @@ impl CompiledKernel for CubeclKernel {
             Kind::Reduce { .. } if d.rows == 0 => Ok(()),
             Kind::Matmul { .. } if d.numel == 0 => Ok(()),
             Kind::Map => with_client!(client, |c, R| launch_map::<R>(c, p, d, &ins, &outs)),
+            Kind::Reduce { reduction: Reduction::Var | Reduction::Std, .. } => {
+                let max = u64::from(client.max_cube_count());
+                let out = *outs.first().ok_or_else(|| kernel_error("a reduction without its output"))?;
+                with_client!(client, |c, R| launch_moment::<R>(c, p, d, &ins, out, max * max))
+            }
             Kind::Reduce { .. } => {
                 let max = u64::from(client.max_cube_count());
-                with_client!(client, |c, R| launch_reduce::<R>(c, p, d, &ins, &outs, max * max))
+                let out = *outs.first().ok_or_else(|| kernel_error("a reduction without its output"))?;
+                let divisor = d.cols as f32;
+                with_client!(client, |c, R| launch_reduce::<R>(c, p, d, &ins, out, divisor, max * max))
             }
             Kind::Matmul { operands: (a, b), .. } => {
                 let max = client.max_cube_count();
@@ -208,25 +217,57 @@ fn bank_dtype(bank: Bank) -> DType {
     }
 }
 
+/// `var` or `std`: the reductions of [`moment_plan`], each reading the earlier ones' results
+/// (one f32 per output element), then the map that scales the last one back into `out`.
+fn launch_moment<R: Runtime>(
+    client: &ComputeClient<R>,
+    p: &Program,
+    d: &LaunchData,
+    ins: &[&GpuBuffer],
+    out: &GpuBuffer,
+    max_cubes: u64,
+) -> Result<(), LowerError> {
+    let plan = moment_plan(p, d)?;
+    let mut inputs: Vec<GpuBuffer> = ins.iter().map(|&b| b.clone()).collect();
+    let bytes = d.rows.checked_mul(WORD).ok_or_else(|| kernel_error("too many output elements"))?;
+    let mut results = Vec::new();
+    for (program, data, divisor) in &plan.reductions {
+        let refs: Vec<&GpuBuffer> = inputs.iter().collect();
+        let result = GpuBuffer { handle: client.empty(bytes), numel: d.rows, dtype: DType::F32 };
+        launch_reduce(client, program, data, &refs, &result, *divisor, max_cubes)?;
+        inputs.push(result.clone());
+        results.push(result);
+    }
+    let (Some(t), Some(s)) = (results.last(), results.get(2)) else {
+        return Err(kernel_error("internal: a moment plan without its spread and sum of squares"));
+    };
+    let (program, data) = &plan.rescale;
+    launch_map(client, program, data, &[t, s], &[out])
+}
+
 /// A reduction in as many launches as it takes: the first reduces each row, or each part of
 /// a long row ([`plan_parts`]) into partials; each further launch reduces a row's partials
-/// (a plain load, no producers) until one value per row is left.
+/// (a plain load, no producers) until one value per row is left. The last launch divides a
+/// mean, `var` or `std` by `divisor`; the ones before it only add.
 fn launch_reduce<R: Runtime>(
     client: &ComputeClient<R>,
     p: &Program,
     d: &LaunchData,
     ins: &[&GpuBuffer],
-    outs: &[&GpuBuffer],
+    out: &GpuBuffer,
+    divisor: f32,
     max_cubes: u64,
 ) -> Result<(), LowerError> {
     let Kind::Reduce { reduction, .. } = p.kind else {
         return Err(kernel_error("not a reduction"));
     };
     let block = 1u32 << REDUCE_LOG2_BLOCK;
-    let out = *outs.first().ok_or_else(|| kernel_error("a reduction without its output"))?;
     let bank = reduction.bank();
-    // The row length a mean divides by, in f32 as the kernel divides.
-    let count = d.cols as f32;
+    // Partial passes add; only the last one divides (and takes a root).
+    let partial = match reduction {
+        Reduction::Mean | Reduction::Var | Reduction::Std => Reduction::Sum,
+        other => other,
+    };
     let (mut program, mut data) = (p.clone(), d.clone());
     let mut input: Vec<GpuBuffer> = ins.iter().map(|&b| b.clone()).collect();
     let mut per_element = loops_per_element(&p.insts);
@@ -240,7 +281,7 @@ fn launch_reduce<R: Runtime>(
         }
         let inputs: Vec<&GpuBuffer> = input.iter().collect();
         if parts == 1 {
-            return launch_reduce_pass(client, &program, &data, &inputs, out, 1, span, count);
+            return launch_reduce_pass(client, &program, &data, &inputs, out, 1, span, divisor);
         }
         let numel = data.rows * parts as usize;
         let bytes = numel
@@ -248,7 +289,11 @@ fn launch_reduce<R: Runtime>(
             .filter(|&b| b <= u32::MAX as usize)
             .ok_or_else(|| kernel_error(format!("{numel} partials exceed what gpu.cubecl addresses")))?;
         let partials = GpuBuffer { handle: client.empty(bytes), numel, dtype: bank_dtype(bank) };
-        launch_reduce_pass(client, &program, &data, &inputs, &partials, parts, span, 1.0)?;
+        let mut adding = program.clone();
+        if let Kind::Reduce { reduction, .. } = &mut adding.kind {
+            *reduction = partial;
+        }
+        launch_reduce_pass(client, &adding, &data, &inputs, &partials, parts, span, 1.0)?;
         // Next: the partials, a row of `parts` values per output element.
         let load = match bank {
             Bank::F => Inst::LoadF { slot: 0, view: 0 },

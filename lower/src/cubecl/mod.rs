@@ -44,7 +44,7 @@ use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, ReduceOp, Una
 
 use self::cache::{ProgramKey, CAPACITY};
 use self::launch::{CubeclKernel, MAP_UNITS};
-use self::program::{compile_error, map_program, matmul_program, reduce_program, Kind, Program};
+use self::program::{compile_error, map_program, matmul_program, reduce_program, Kind, Program, Reduction};
 use crate::backend::{Backend, NodeQuery, Support, Tolerance};
 use crate::device_memory::{DeviceInfo, DeviceMemory};
 use crate::error::LowerError;
@@ -75,6 +75,9 @@ const TANH_ULPS: u32 = 4;
 const SIN_COS_ULPS: u32 = 3;
 /// Declared ulps of `tan` (ours; 3 measured).
 const TAN_ULPS: u32 = 4;
+/// Declared ulps of `var` and `std` (1 measured on lavapipe over offset, huge, tiny, constant,
+/// long, empty and one-element rows: `moments_are_accurate_whatever_the_offset_and_scale`).
+const MOMENT_ULPS: u32 = 4;
 
 /// The CubeCL GPU backend, with its kernel cache. Creating it probes nothing: devices are
 /// found on first use.
@@ -165,12 +168,12 @@ fn matmul_refusal(node: &NodeQuery<'_>, operand: DType) -> Option<String> {
 
 fn reduce_refusal(op: ReduceOp, dtype: DType, correction: u32) -> Option<String> {
     let ok = match op {
-        ReduceOp::Sum | ReduceOp::Mean => dtype == DType::F32,
+        ReduceOp::Sum | ReduceOp::Mean | ReduceOp::Var | ReduceOp::Std => dtype == DType::F32,
         ReduceOp::Max | ReduceOp::Min => matches!(dtype, DType::F32 | DType::I32),
         ReduceOp::Any | ReduceOp::All => dtype == DType::Bool,
         _ => false,
     };
-    if ok && correction == 0 {
+    if ok && (correction == 0 || matches!(op, ReduceOp::Var | ReduceOp::Std)) {
         return None;
     }
     Some(match op {
@@ -179,7 +182,6 @@ fn reduce_refusal(op: ReduceOp, dtype: DType, correction: u32) -> Option<String>
                            not generated"
                 .to_string()
         }
-        ReduceOp::Var | ReduceOp::Std => format!("{} is not generated yet by gpu.cubecl", op.name()),
         _ => format!("{} on {dtype} is not generated", op.name()),
     })
 }
@@ -271,6 +273,10 @@ impl Backend for CubeclBackend {
             Op::Reduce { op: ReduceOp::Sum | ReduceOp::Mean, .. } => {
                 Tolerance { ulps: 2, rel: 4e-6, abs: 0.0 }
             }
+            // A sum of squares (all terms positive) of deviations from a mean corrected to
+            // about an ulp: a few ulps of the result whatever the data's offset (the
+            // conformance suite's `rel` scale, var(|x|), is no larger than var(x)).
+            Op::Reduce { op: ReduceOp::Var | ReduceOp::Std, .. } => Tolerance::ulps(MOMENT_ULPS),
             // `rel` is relative to the sum of the magnitudes of the terms, as cpu.gemm's: f32
             // accumulation in order of k is within k * 2^-24 of the exact sum (proven up to
             // k of about 1,600, and far beyond for data that is not adversarial). NaN and
@@ -290,6 +296,8 @@ impl Backend for CubeclBackend {
         };
         let bindings = match program.kind {
             Kind::Matmul { .. } => 3,
+            // The sum of squares also reads the mean, its correction and the spread.
+            Kind::Reduce { reduction: Reduction::Var | Reduction::Std, .. } => program.bindings() + 3,
             _ => program.bindings(),
         };
         if bindings > MAX_BINDINGS {
@@ -306,10 +314,17 @@ impl Backend for CubeclBackend {
         let ops = spec.nodes.iter().filter(|n| !matches!(n.op, Op::Full { .. })).count();
         Some(match kernel_kind(spec) {
             Kind::Map => format!("wgsl, {MAP_UNITS} threads/workgroup, fused {ops} ops"),
-            Kind::Reduce { .. } => format!(
-                "wgsl, one {}-thread workgroup per output element (long rows in parts), fused {ops} ops",
-                1 << program::REDUCE_LOG2_BLOCK
-            ),
+            Kind::Reduce { .. } => {
+                let moments = matches!(
+                    spec.nodes.last().map(|n| &n.op),
+                    Some(Op::Reduce { op: ReduceOp::Var | ReduceOp::Std, .. })
+                );
+                format!(
+                    "wgsl, one {}-thread workgroup per output element (long rows in parts){}, fused {ops} ops",
+                    1 << program::REDUCE_LOG2_BLOCK,
+                    if moments { ", 4 passes (mean, its correction, spread, squares) and a rescale" } else { "" }
+                )
+            }
             Kind::Matmul { .. } => {
                 format!("wgsl, {t}x{t} tiles in shared memory", t = matmul::TILE)
             }

@@ -93,8 +93,9 @@ fn combine_i(#[comptime] reduction: Reduction, a: i32, b: i32) -> i32 {
 /// `output[row * parts + p] = reduce(operand[row, j] for j in part p)`, part `p` of a row
 /// being its elements `p * span ..` (`span` of them, fewer in the last part); the operand is
 /// the program's register `reg` evaluated at iteration coordinates (kept axes from `row`,
-/// reduced axes from `j`). A mean divides by `divisor` (the row length for a whole row, 1 for
-/// a part whose partial sums a second launch adds up). Launch with one cube of
+/// reduced axes from `j`). A mean, `var` or `std` divides by `divisor` (the row length, or
+/// `max(N - correction, 0)`), and `std` takes the square root; a part whose partial sums a
+/// further launch adds up is launched as a `Sum`. Launch with one cube of
 /// `2^log2_block` units per part of each row; `zero` is always 0 (see `math::opaque`).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
@@ -137,8 +138,17 @@ pub fn reduce_kernel(
     let chunk = len.div_ceil(block);
     let start = first + unit * chunk;
     let end = first + select(unit * chunk + chunk < len, unit * chunk + chunk, len);
-    let float =
-        comptime![matches!(reduction, Reduction::Sum | Reduction::Mean | Reduction::MaxF | Reduction::MinF)];
+    let float = comptime![matches!(
+        reduction,
+        Reduction::Sum
+            | Reduction::Mean
+            | Reduction::Var
+            | Reduction::Std
+            | Reduction::MaxF
+            | Reduction::MinF
+    )];
+    let summing =
+        comptime![matches!(reduction, Reduction::Sum | Reduction::Mean | Reduction::Var | Reduction::Std)];
     let is_bool = comptime![matches!(reduction, Reduction::Any | Reduction::All)];
     if float {
         let mut acc = identity_f(reduction);
@@ -164,7 +174,7 @@ pub fn reduce_kernel(
                 rank,
             );
             let v = regs.f[reg];
-            if comptime![matches!(reduction, Reduction::Sum | Reduction::Mean)] {
+            if summing {
                 // Kahan: `lost` is what the last addition dropped (none once the sum is not
                 // finite, where the difference would be NaN). `t` goes through `opaque`, or
                 // the driver simplifies `(acc + y) - acc - y` to 0.
@@ -193,8 +203,11 @@ pub fn reduce_kernel(
         }
         if unit == 0u32 {
             let mut total = partials[0usize];
-            if comptime![matches!(reduction, Reduction::Mean)] {
+            if comptime![matches!(reduction, Reduction::Mean | Reduction::Var | Reduction::Std)] {
                 total /= divisor;
+            }
+            if comptime![matches!(reduction, Reduction::Std)] {
+                total = f32::sqrt(total);
             }
             let o = out_f.index_mut(0usize);
             o[cube as usize] = total;

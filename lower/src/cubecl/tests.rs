@@ -853,6 +853,55 @@ fn sums_are_compensated_over_long_rows() {
     }
 }
 
+/// `var` and `std` with rows of every character: a large offset with small noise (a mean
+/// off by a few ulps would swamp the spread), values whose squares overflow f32, values whose
+/// squares underflow it, no spread at all, a row long enough to be reduced in parts, empty
+/// rows and a correction as large as the row: within the declared ulps of the reference's
+/// f64 two-pass result, NaN and infinities alike.
+#[test]
+fn moments_are_accurate_whatever_the_offset_and_scale() {
+    let Some(_) = gpu_or_skip() else { return };
+    let backend = CubeclBackend::new();
+    let cols = 3000;
+    let noise = randoms_f32(cols, 41);
+    let rows: Vec<Vec<f32>> = vec![
+        noise.iter().map(|x| 1e4 + x * 1e-3).collect(),
+        noise.iter().map(|x| x * 1e30).collect(),
+        noise.iter().map(|x| x * 1e-30).collect(),
+        vec![3.5; cols],
+        noise.iter().map(|x| x - 7.0).collect(),
+    ];
+    let long: Vec<f32> = randoms_f32(300_000, 42).iter().map(|x| 100.0 + x).collect();
+    let moment =
+        |op, correction| Op::Reduce { op, axes: [1].into_iter().collect(), keepdims: false, correction };
+    let cases: Vec<(&str, Vec<usize>, Vec<f32>)> = vec![
+        ("rows", vec![rows.len(), cols], rows.concat()),
+        ("a long row", vec![1, long.len()], long),
+        ("empty rows", vec![2, 0], vec![]),
+        ("one element", vec![3, 1], vec![1.0, -2.0, 0.0]),
+    ];
+    let mut worst = 0;
+    for (what, dims, data) in &cases {
+        for op in [switchyard_ir::ReduceOp::Var, switchyard_ir::ReduceOp::Std] {
+            for correction in [0, 1] {
+                let spec = single(moment(op, correction), vec![t(DType::F32, dims)]);
+                let (got, want) = run_both(&backend, &spec, &[f32_bytes(data)]);
+                let (want, got) = (f32s(&want[0]), f32s(&got[0]));
+                let (ulps, at) = worst_ulps(&want, &got);
+                assert!(
+                    ulps <= u64::from(super::MOMENT_ULPS),
+                    "{} (correction {correction}) of {what}: element {at}: want {:e}, got {:e} ({ulps} ulp)",
+                    op.name(),
+                    want[at],
+                    got[at]
+                );
+                worst = worst.max(ulps);
+            }
+        }
+    }
+    eprintln!("var/std: worst {worst} ulp (declared {})", super::MOMENT_ULPS);
+}
+
 /// Our own `log`, `log2`, `log1p`, `expm1` (and `tanh`, `exp`, `sigmoid` built on them) over a
 /// sweep of the whole f32 range, subnormals, infinities and NaN included: within the ulps
 /// the backend declares.
