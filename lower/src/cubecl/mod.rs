@@ -27,6 +27,7 @@
 
 mod cache;
 mod device;
+mod divmod;
 mod elementwise;
 mod fused;
 mod launch;

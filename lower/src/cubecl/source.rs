@@ -18,6 +18,7 @@ use cubecl::wgpu::{WgpuRuntime, WgslCompiler};
 use cubecl::{CubeTask, WgpuCompilationOptions};
 
 use super::device::{devices, Client};
+use super::divmod::ENTRIES;
 use super::fused::map_kernel;
 use super::launch::MAP_UNITS;
 use super::matmul::{matmul_kernel, TILE};
@@ -120,7 +121,7 @@ fn wgsl(client: &ComputeClient<WgpuRuntime>, p: &Program) -> Result<String, Stri
             arrays(out_b),
             scalars(p.consts.0),
             scalars(p.consts.1),
-            scalars(rank),
+            scalars(rank * ENTRIES),
             scalars(views * rank),
             scalars(views),
             (),
@@ -140,7 +141,7 @@ fn wgsl(client: &ComputeClient<WgpuRuntime>, p: &Program) -> Result<String, Stri
             arrays(out_b),
             scalars(p.consts.0),
             scalars(p.consts.1),
-            scalars(rank),
+            scalars(rank * ENTRIES),
             scalars(views * rank),
             scalars(views),
             (),
@@ -167,7 +168,7 @@ fn wgsl(client: &ComputeClient<WgpuRuntime>, p: &Program) -> Result<String, Stri
                 ArrayCompilationArg { inplace: None },
                 ArrayCompilationArg { inplace: None },
                 ArrayCompilationArg { inplace: None },
-                scalars(batch),
+                scalars(batch * ENTRIES),
                 scalars(batch),
                 scalars(batch),
                 (),
