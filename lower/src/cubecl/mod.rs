@@ -125,7 +125,9 @@ fn unary_refusal(u: UnaryOp, dtype: DType) -> Option<String> {
     use UnaryOp::*;
     let ok = match dtype {
         DType::F32 => u != LogicalNot,
-        DType::I32 => matches!(u, Neg | Abs | Sign | Square | IsNan | IsInf | IsFinite),
+        DType::I32 => {
+            matches!(u, Neg | Abs | Sign | Square | IsNan | IsInf | IsFinite | Floor | Ceil | Round)
+        }
         DType::Bool => u == LogicalNot,
         _ => false,
     };

@@ -928,6 +928,10 @@ impl<'a> Builder<'a> {
                 (UnaryOp::IsNan | UnaryOp::IsInf | UnaryOp::IsFinite, Bank::F) => Inst::TestF(*u, r(0)),
                 (UnaryOp::IsNan | UnaryOp::IsInf, Bank::I) => Inst::ConstB(false),
                 (UnaryOp::IsFinite, Bank::I) => Inst::ConstB(true),
+                // Integers are their own floor, ceiling and rounding.
+                (UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round, Bank::I) => {
+                    return Ok(Value::Reg(Bank::I, r(0)))
+                }
                 (_, Bank::F) => Inst::UnaryF(*u, r(0)),
                 (_, Bank::I) => Inst::UnaryI(*u, r(0)),
                 _ => return Err(compile_error(format!("{} on {}", u.name(), b0.name()))),
