@@ -8,18 +8,20 @@
 //!   `%` is `x - y * trunc(x / y)`, which is not exact.
 //! - integer `floor_divide`/`remainder` round toward negative infinity, give 0 for a zero
 //!   divisor and wrap for `MIN / -1`; integer `pow` is square-and-multiply, wrapping.
-//! - `pow` handles signs, zeros, infinities and NaN as C's `pow` does and asks the driver only
-//!   for `|x|^y` with positive finite `|x|`.
+//! - `pow` handles signs, zeros, infinities and NaN as C's `pow` does; `|x|^y` for positive
+//!   finite `|x|` is our own (`math::pow_positive`: lavapipe's `pow` is `exp2(y * log2(x))`
+//!   with its inaccurate `log2`).
+//! - `atan2` is our own (`math::atan2`), signed zeros and infinities as C's.
 //! - `log`, `log2`, `log1p`, `expm1`, `sin`, `cos`, `tan` are our own (`math.rs`), `tanh` is
-//!   `expm1(2|x|) / (expm1(2|x|) + 2)` with its sign, `exp2` is `pow(2, x)`, `sigmoid` is
-//!   the reference's `1 / (1 + exp(-x))`.
+//!   `expm1(2|x|) / (expm1(2|x|) + 2)` with its sign, `exp2` is the driver's `pow(2, x)`,
+//!   `sigmoid` is the reference's `1 / (1 + exp(-x))`.
 //! - casts from float to integer saturate and send NaN to 0; to bool they are `x != 0`.
 //! - NaN tests read the bits (cubecl's `is_nan` does), so no compiler folds `x != x` away.
 
 use cubecl::prelude::*;
 use switchyard_ir::{BinaryOp, UnaryOp};
 
-use super::math::{cos, expm1, ln, log1p, log2, sin, tan};
+use super::math::{atan2, cos, expm1, ln, log1p, log2, pow_positive, sin, tan};
 
 /// A quiet NaN (WGSL has no NaN literal).
 #[cube]
@@ -105,29 +107,44 @@ fn is_whole(y: f32) -> bool {
     f32::floor(y) == y
 }
 
-/// C's `pow`: sign of odd integer powers, NaN for negative bases with fractional exponents,
-/// `pow(x, 0) == pow(1, y) == 1`, `pow(-1, ±inf) == 1`.
+/// A signaling NaN (quiet bit clear): glibc's `powf`, the reference's, returns NaN for
+/// `pow(sNaN, 0)` and `pow(1, sNaN)` where a quiet NaN gives 1.
 #[cube]
-fn pow(x: f32, y: f32) -> f32 {
+fn is_signaling_nan(x: f32) -> bool {
+    let b = u32::reinterpret(x) & 0x7fff_ffffu32;
+    b > 0x7f80_0000u32 && b < 0x7fc0_0000u32
+}
+
+/// C's `pow`: `|x|^y` from `math::pow_positive` (never the driver's `pow`), then the sign of
+/// odd integer powers, NaN for negative bases with fractional exponents, 0 or infinity for
+/// zero or infinite `x` or infinite `y`, `pow(x, 0) == pow(1, y) == 1` (but for signaling
+/// NaN, as glibc), `pow(-1, ±inf) == 1`.
+#[cube]
+fn pow(x: f32, y: f32, zero_bits: u32) -> f32 {
     let one = f32::new(1.0);
     let half = f32::new(0.5);
-    let mut r = f32::powf(f32::abs(x), y);
+    let zero = f32::new(0.0);
+    let ax = f32::abs(x);
+    let mut r = pow_positive(ax, y, zero_bits);
     let negative = sign_bit(x);
     let whole = is_whole(y);
     let odd = whole && f32::floor(y * half) != y * half;
+    if ax == zero || f32::is_inf(ax) || f32::is_inf(y) {
+        r = select((ax > one) == (y > zero), f32::reinterpret(0x7f80_0000u32), zero);
+    }
     if negative && odd {
         r = -r;
     }
-    if negative && !whole && is_finite(x) && x != f32::new(0.0) {
+    if negative && !whole && is_finite(x) && x != zero {
         r = nan();
     }
-    if x == -one && f32::is_inf(y) {
+    if ax == one && f32::is_inf(y) {
         r = one;
     }
     if f32::is_nan(x) || f32::is_nan(y) {
         r = nan();
     }
-    if x == one || y == f32::new(0.0) {
+    if (x == one && !is_signaling_nan(y)) || (y == zero && !is_signaling_nan(x)) {
         r = one;
     }
     r
@@ -257,20 +274,20 @@ pub fn unary_i(#[comptime] op: UnaryOp, x: i32) -> i32 {
     }
 }
 
-/// A float binary op whose result is a float.
+/// A float binary op whose result is a float; `zero` is a run-time 0 (see `math::opaque`).
 #[cube]
-pub fn binary_f(#[comptime] op: BinaryOp, x: f32, y: f32) -> f32 {
+pub fn binary_f(#[comptime] op: BinaryOp, x: f32, y: f32, zero: u32) -> f32 {
     match op {
         BinaryOp::Add => x + y,
         BinaryOp::Sub => x - y,
         BinaryOp::Mul => x * y,
         BinaryOp::Div => x / y,
-        BinaryOp::Pow => pow(x, y),
+        BinaryOp::Pow => pow(x, y, zero),
         BinaryOp::Maximum => select(f32::is_nan(x) || f32::is_nan(y), x + y, select(x >= y, x, y)),
         BinaryOp::Minimum => select(f32::is_nan(x) || f32::is_nan(y), x + y, select(x <= y, x, y)),
         BinaryOp::Remainder => remainder(x, y),
         BinaryOp::FloorDivide => floor_divide(x, y),
-        BinaryOp::Atan2 => f32::atan2(x, y),
+        BinaryOp::Atan2 => atan2(x, y, zero),
         _ => x,
     }
 }

@@ -135,7 +135,7 @@ pub fn evaluate(
             Inst::UnaryI(op, a) => ri.push(unary_i(op, ri[a])),
             Inst::TestF(op, a) => rb.push(test_f(op, rf[a])),
             Inst::Not(a) => rb.push(!rb[a]),
-            Inst::BinaryF(op, a, b) => rf.push(binary_f(op, rf[a], rf[b])),
+            Inst::BinaryF(op, a, b) => rf.push(binary_f(op, rf[a], rf[b], zero)),
             Inst::BinaryI(op, a, b) => ri.push(binary_i(op, ri[a], ri[b])),
             Inst::CompareF(op, a, b) => rb.push(compare::<f32>(op, rf[a], rf[b])),
             Inst::CompareI(op, a, b) => rb.push(compare::<i32>(op, ri[a], ri[b])),

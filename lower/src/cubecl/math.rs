@@ -1,5 +1,5 @@
-//! `gpu.cubecl`'s own f32 logarithms, `expm1`, `sin`, `cos` and `tan`, so that they do not
-//! depend on the driver's builtins (Vulkan only promises `log` to 2^-21 absolute near 1:
+//! `gpu.cubecl`'s own f32 logarithms, `expm1`, `sin`, `cos`, `tan`, `pow` and `atan2`, so
+//! that they do not depend on the driver's builtins (Vulkan only promises `log` to 2^-21 absolute near 1:
 //! lavapipe's is 557 ulp off there, and it misreads subnormals; `sin`/`cos` only to 2^-11
 //! absolute on `[-pi, pi]`, with no accurate reduction of large arguments).
 //!
@@ -20,14 +20,25 @@
 //! as accurate as small ones), then Cephes' minimax polynomials for `sin r` and `cos r` on
 //! `[-pi/4, pi/4]`, picked and negated by the quadrant; `tan` is their quotient.
 //!
+//! `pow` and `atan2` work in double-single arithmetic (a value as an unevaluated sum of two
+//! f32, exact products by Dekker's splitting, exact sums by Knuth's two-sum, every rounding
+//! they rely on through [`opaque`]). `pow`: `log2 |x|` in two parts to about 2^-34
+//! ([`log2_dd`]), multiplied exactly by `y`, then `2^t` from `t = n + r` with a polynomial
+//! in `r` whose leading terms are kept exact, scaled by `2^n` in two steps. `atan2`: the
+//! quotient of the smaller magnitude by the larger in two parts (the operands scaled by a
+//! power of two first), reduced around `tan(pi/8)`, a minimax polynomial, and the quadrant's
+//! multiple of `pi/4` added in two parts. Both are straight-line code (no loops) and within
+//! an ulp of the correctly rounded result.
+//!
 //! Every constant is written by its bits (exact, and no lint about its digits).
 
 use cubecl::prelude::*;
 
 /// `x` unchanged, through an integer operation with `zero`, a run-time 0 the driver cannot
 /// see through. Vulkan lets a driver reassociate float arithmetic, and lavapipe does: it
-/// turns `(1 + x) - 1` into `x` and a compensated sum's `((a + y) - a) - y` into 0. Code that
-/// relies on a rounding happening passes the rounded value through here.
+/// turns `(1 + x) - 1` into `x` and a compensated sum's `((a + y) - a) - y` into 0, and
+/// factors `a * c + b * c` into `(a + b) * c` (which may overflow). Code that relies on a
+/// rounding happening, or on an order of operations, passes the value through here.
 #[cube]
 pub fn opaque(x: f32, zero: u32) -> f32 {
     f32::reinterpret(u32::reinterpret(x) ^ zero)
@@ -381,6 +392,266 @@ fn is_finite_x(x: f32) -> bool {
     (u32::reinterpret(x) & 0x7f80_0000u32) != 0x7f80_0000u32
 }
 
+/// A value in two parts, `hi + lo` with `|lo|` far below `|hi|` (double-single arithmetic:
+/// about 48 significant bits from f32 operations only).
+#[derive(CubeType)]
+pub struct Dd {
+    /// The leading part.
+    pub hi: f32,
+    /// The rest.
+    pub lo: f32,
+}
+
+/// `x` with its low 12 significand bits cleared: a head of 12 significant bits, whose
+/// products with other heads are exact (and `x - head12(x)`, the tail, has 12 bits at most).
+#[cube]
+fn head12(x: f32) -> f32 {
+    f32::reinterpret(u32::reinterpret(x) & 0xffff_f000u32)
+}
+
+/// `a * b` exactly, as the rounded product and its error (Dekker's product, the operands
+/// split by their bits; every partial sum is exact and goes through [`opaque`] so that the
+/// driver keeps the order). Valid while no partial product overflows or underflows.
+#[cube]
+fn two_prod(a: f32, b: f32, zero: u32) -> Dd {
+    let p = a * b;
+    let ah = head12(a);
+    let al = a - ah;
+    let bh = head12(b);
+    let bl = b - bh;
+    let e1 = opaque(ah * bh - p, zero);
+    let e2 = opaque(e1 + ah * bl, zero);
+    let e3 = opaque(e2 + al * bh, zero);
+    Dd { hi: p, lo: e3 + al * bl }
+}
+
+/// `a + b` exactly, as the rounded sum and its error (Knuth's two-sum, for any order of
+/// magnitudes).
+#[cube]
+fn two_sum(a: f32, b: f32, zero: u32) -> Dd {
+    let s = opaque(a + b, zero);
+    let bb = opaque(s - a, zero);
+    Dd { hi: s, lo: (a - (s - bb)) + (b - bb) }
+}
+
+/// `a + b` exactly for `|a| >= |b|` (or `a == 0`): the rounded sum and its error.
+#[cube]
+fn fast_two_sum(a: f32, b: f32, zero: u32) -> Dd {
+    let s = opaque(a + b, zero);
+    Dd { hi: s, lo: b - (s - a) }
+}
+
+/// `2 / (3 ln 2)` in two parts: `log2(m) = (3 atanh(s)) * K3`.
+const K3_HI: f32 = f32::from_bits(0x3f76_384f);
+const K3_LO: f32 = f32::from_bits(0xb1f1_7f01);
+/// Minimax coefficients of `Q(z)`, `3 atanh(s) = 3s + s^3 + s^5 Q(s^2)` for
+/// `|s| <= (sqrt2 - 1)/(sqrt2 + 1)` (relative error 2^-24.4 with these f32 coefficients).
+const PQ0: f32 = f32::from_bits(0x3f19_999a);
+const PQ1: f32 = f32::from_bits(0x3edb_6deb);
+const PQ2: f32 = f32::from_bits(0x3eaa_8846);
+const PQ3: f32 = f32::from_bits(0x3e92_da10);
+/// `ln 2` in two parts, for `2^r = 1 + r ln2 + ...`.
+const LN2_DD_HI: f32 = f32::from_bits(0x3f31_7218);
+const LN2_DD_LO: f32 = f32::from_bits(0xb102_e308);
+/// Minimax coefficients of `P(r)`, `2^r = 1 + r ln2 + r^2 P(r)` on `[-1/2, 1/2]` (relative
+/// error 2^-27).
+const PE0: f32 = f32::from_bits(0x3e75_fdf0);
+const PE1: f32 = f32::from_bits(0x3d63_5847);
+const PE2: f32 = f32::from_bits(0x3c1d_9529);
+const PE3: f32 = f32::from_bits(0x3aae_c3e0);
+const PE4: f32 = f32::from_bits(0x3922_09d2);
+const PE5: f32 = f32::from_bits(0x3780_4518);
+/// Beyond this `|y log2 x|`, `pow` has overflowed or underflowed for certain (and within it,
+/// `2^n` splits into two normal halves).
+const POW_T_MAX: f32 = 200.0;
+
+/// `log2(x)` for a positive finite `x` (subnormals included) in two parts, to about 2^-34
+/// relative: `x = 2^k m` as in [`log_parts`], `s = (m - 1)/(m + 1)` in two parts (its
+/// division's error recovered with an exact product), `3 atanh(s) = 3s + s^3 + s^5 Q(s^2)`
+/// with `s = s1 + s2` (`s1` of 12 bits, so that `3 s1` and `s1^3` are exact sums of exact
+/// terms), times `2 / (3 ln 2)` in two parts, plus `k`. Exact at powers of two.
+#[cube]
+pub fn log2_dd(x: f32, zero: u32) -> Dd {
+    let bits = u32::reinterpret(x);
+    let sub = bits < 0x0080_0000u32;
+    let xs = select(sub, f32::cast_from(bits), x);
+    let kadj = select(sub, -149i32, 0i32);
+    let ix = u32::reinterpret(xs) + (0x3f80_0000u32 - 0x3f35_04f3u32);
+    let k = i32::cast_from(ix >> 23u32) - 127i32 + kadj;
+    let m = f32::reinterpret((ix & 0x007f_ffffu32) + 0x3f35_04f3u32);
+    let f = m - 1.0f32; // exact
+                        // m + 1 = d + dl exactly (m + 1 loses one bit at most).
+    let d = opaque(m + 1.0f32, zero);
+    let dl = m - opaque(d - 1.0f32, zero);
+    let sh = f / d;
+    let p = two_prod(sh, d, zero);
+    let sl = ((opaque(f - p.hi, zero) - p.lo) - sh * dl) / d;
+    let s1 = head12(sh);
+    let s2 = opaque(sh - s1, zero) + sl;
+    // s1^2 is exact; s1^3 = c1 + c2 exactly (s1^2 cut into two 12-bit parts).
+    let z1 = s1 * s1;
+    let q1 = head12(z1);
+    let c1 = q1 * s1;
+    let c2 = (z1 - q1) * s1;
+    let g = two_sum(3.0f32 * s1, c1, zero);
+    let z = sh * sh;
+    let q = PQ0 + z * (PQ1 + z * (PQ2 + z * PQ3));
+    let rest = (3.0f32 * s2 + c2) + 3.0f32 * s2 * (z1 + s1 * s2) + sh * z * z * q;
+    let glo = g.lo + rest;
+    let l = two_prod(g.hi, K3_HI, zero);
+    let llo = l.lo + (g.hi * K3_LO + glo * K3_HI);
+    let h = two_sum(f32::cast_from(k), l.hi, zero);
+    fast_two_sum(h.hi, h.lo + llo, zero)
+}
+
+/// `2^(th + tl)` for `|th| <= POW_T_MAX` and `|tl|` within an ulp of `th`: `th + tl = n + r`,
+/// `|r| <= 1/2` in two parts, `2^r = 1 + r ln2 + r^2 P(r)` with `1 + r ln2` kept exact, and
+/// `2^n` applied in two exact halves (a subnormal result rounds twice: within an ulp).
+#[cube]
+fn exp2_dd(th: f32, tl: f32, zero: u32) -> f32 {
+    let n = f32::round(th);
+    let r = two_sum(th - n, tl, zero);
+    let e = two_prod(r.hi, LN2_DD_HI, zero);
+    let pr = PE0 + r.hi * (PE1 + r.hi * (PE2 + r.hi * (PE3 + r.hi * (PE4 + r.hi * PE5))));
+    let low = e.lo + r.hi * LN2_DD_LO + r.hi * r.hi * pr;
+    let v = fast_two_sum(1.0f32, e.hi, zero);
+    // 2^(r.hi + r.lo) = 2^r.hi (1 + r.lo ln2) to far below an ulp.
+    let res = v.hi + ((v.lo + low) + v.hi * (r.lo * LN2_DD_HI));
+    let ni = i32::cast_from(n);
+    let k1 = ni / 2i32;
+    // In two steps (through `opaque`, so that the driver does not multiply 2^k1 by
+    // 2^(n - k1) first, which overflows for n = 128).
+    opaque(res * pow2i(k1), zero) * pow2i(ni - k1)
+}
+
+/// `x^y` for a positive finite `x` and a finite `y` (other inputs give meaningless results:
+/// the caller selects the special ones): `2^(y log2 x)` with `log2 x` in two parts
+/// ([`log2_dd`]) and an exact product, so that the exponent is right to about 2^-27 even
+/// where it is large; overflow gives `+inf`, underflow subnormals or `+0`. Within an ulp of
+/// the correctly rounded result.
+#[cube]
+pub fn pow_positive(x: f32, y: f32, zero: u32) -> f32 {
+    let l = log2_dd(x, zero);
+    let p = two_prod(y, l.hi, zero);
+    let t = fast_two_sum(p.hi, p.lo + y * l.lo, zero);
+    // Far out of range (or an infinite product): clamp, 2^±200 overflows or underflows.
+    let inside = f32::abs(p.hi) <= POW_T_MAX;
+    let out = !inside;
+    let th = select(out, select(p.hi > 0.0f32, POW_T_MAX, -POW_T_MAX), t.hi);
+    let tl = select(out, 0.0f32, t.lo);
+    exp2_dd(th, tl, zero)
+}
+
+/// `pi/4`, `3pi/4` and `pi` in two parts (the heads are the f32 roundings; `pi/2` is
+/// `PIO2_HI + PIO2_LO` above).
+const PIO4_HI: f32 = f32::from_bits(0x3f49_0fdb);
+const PIO4_LO: f32 = f32::from_bits(0xb2bb_bd2e);
+const PI3O4_HI: f32 = f32::from_bits(0x4016_cbe4);
+const PI3O4_LO: f32 = f32::from_bits(0xb1cc_de2e);
+const PI_HI: f32 = f32::from_bits(0x4049_0fdb);
+const PI_LO: f32 = f32::from_bits(0xb3bb_bd2e);
+/// `tan(pi/8)`: above it, `atan(t) = pi/4 + atan((t - 1)/(t + 1))`.
+const TAN_PIO8: f32 = f32::from_bits(0x3ed4_13cd);
+/// `2^-60`: below it, `atan(t)` is `t` and the quotient's correction is not needed.
+const ATAN_TINY: f32 = f32::from_bits(0x2180_0000);
+/// Minimax coefficients of `A(z)`, `atan(v) = v + v^3 A(v^2)` for `|v| <= tan(pi/8)`
+/// (relative error 2^-24.6 with these f32 coefficients).
+const PA0: f32 = f32::from_bits(0xbeaa_aaab);
+const PA1: f32 = f32::from_bits(0x3e4c_ccbd);
+const PA2: f32 = f32::from_bits(0xbe12_4508);
+const PA3: f32 = f32::from_bits(0x3de2_bd4a);
+const PA4: f32 = f32::from_bits(0xbdb0_9e0e);
+const PA5: f32 = f32::from_bits(0x3d4e_b07d);
+
+/// `atan2(y, x)` as C's (the angle of the point `(x, y)`, in `[-pi, pi]`), signed zeros and
+/// infinities included. With `t = min/max` of the magnitudes (`t <= 1`): `atan(t)` is
+/// `atan(v)` with `v = t` or, above `tan(pi/8)`, `pi/4 + atan(v)` with
+/// `v = (num - den)/(num + den)`; the angle is `c + atan(v)` or `c - atan(v)` for `c` a
+/// multiple of `pi/4` in two parts. `v` is computed in two parts from the operands scaled by
+/// a power of two (so that subnormals and huge values lose nothing; a quotient below
+/// `2^-60` is the correctly rounded division), and only the last addition rounds much:
+/// within an ulp of the correctly rounded result.
+#[cube]
+pub fn atan2(y: f32, x: f32, zero: u32) -> f32 {
+    let ay = f32::abs(y);
+    let ax = f32::abs(x);
+    let swap = ay > ax;
+    let num = select(swap, ax, ay);
+    let den = select(swap, ay, ax);
+    let t = num / den;
+    // Scale both by 2^-e, e the exponent of den (read from the bits, subnormals included),
+    // in two exact steps: den becomes [1, 2), num loses nothing unless t < 2^-60.
+    let db = u32::reinterpret(den);
+    let e = select(
+        db < 0x0080_0000u32,
+        -118i32 - i32::cast_from(u32::leading_zeros(db)),
+        i32::cast_from(db >> 23u32) - 127i32,
+    );
+    let h1 = (0i32 - e) / 2i32;
+    let h2 = (0i32 - e) - h1;
+    // Each product through `opaque`: the driver would otherwise factor the scale out of
+    // `num_s + den_s` (and overflow) or multiply the two scales first (2^149 overflows).
+    let den_s = opaque(opaque(den * pow2i(h1), zero) * pow2i(h2), zero);
+    let num_s = opaque(opaque(num * pow2i(h1), zero) * pow2i(h2), zero);
+    // t = t + tl.
+    let p = two_prod(t, den_s, zero);
+    let tl = select(t < ATAN_TINY, 0.0f32, (opaque(num_s - p.hi, zero) - p.lo) / den_s);
+    // u = (num - den)/(num + den) = u + ul.
+    let nd = two_sum(num_s, -den_s, zero);
+    let dd = fast_two_sum(den_s, num_s, zero);
+    let u = nd.hi / dd.hi;
+    let q = two_prod(u, dd.hi, zero);
+    let ul = (((opaque(nd.hi - q.hi, zero) - q.lo) + nd.lo) - u * dd.lo) / dd.hi;
+    let big = t > TAN_PIO8;
+    let vh = select(big, u, t);
+    let vl = select(big, ul, tl);
+    let z = vh * vh;
+    let a = PA0 + z * (PA1 + z * (PA2 + z * (PA3 + z * (PA4 + z * PA5))));
+    let tail = vl + vh * z * a;
+    // The angle is c + atan(v) or c - atan(v), c = quarter * pi/4.
+    let negx = (u32::reinterpret(x) >> 31u32) == 1u32;
+    let mut quarter = select(big, 1u32, 0u32);
+    if swap {
+        quarter = 2u32 - quarter;
+    }
+    if negx {
+        quarter = 4u32 - quarter;
+    }
+    let plus = swap == negx;
+    let c_hi = select(
+        quarter == 0u32,
+        0.0f32,
+        select(
+            quarter == 1u32,
+            PIO4_HI,
+            select(quarter == 2u32, PIO2_HI, select(quarter == 3u32, PI3O4_HI, PI_HI)),
+        ),
+    );
+    let c_lo = select(
+        quarter == 0u32,
+        0.0f32,
+        select(
+            quarter == 1u32,
+            PIO4_LO,
+            select(quarter == 2u32, PIO2_LO, select(quarter == 3u32, PI3O4_LO, PI_LO)),
+        ),
+    );
+    let s = fast_two_sum(c_hi, select(plus, vh, -vh), zero);
+    let mut r = s.hi + (s.lo + (c_lo + select(plus, tail, -tail)));
+    // Both infinite: an odd multiple of pi/4; y zero: 0 or pi (x = -0 counts as negative).
+    if f32::is_inf(ay) && f32::is_inf(ax) {
+        r = select(negx, PI3O4_HI, PIO4_HI);
+    }
+    if ay == 0.0f32 {
+        r = select(negx, PI_HI, 0.0f32);
+    }
+    r = select((u32::reinterpret(y) >> 31u32) == 1u32, -r, r);
+    if f32::is_nan(x) || f32::is_nan(y) {
+        r = f32::reinterpret(0x7fc0_0000u32);
+    }
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,5 +680,28 @@ mod tests {
         let max_ln = f64::from(f32::MAX).ln();
         assert!(f64::from(OVERFLOW) > max_ln && f64::from(next_down(OVERFLOW)) < max_ln);
         assert_eq!(TINY, 2f32.powi(-25));
+    }
+
+    #[test]
+    fn the_pow_and_atan2_constants_are_what_their_comments_say() {
+        use std::f64::consts::{LN_2, PI};
+        let two = |hi: f32, lo: f32| f64::from(hi) + f64::from(lo);
+        assert!((two(K3_HI, K3_LO) - 2.0 / (3.0 * LN_2)).abs() < 1e-15);
+        assert!((two(LN2_DD_HI, LN2_DD_LO) - LN_2).abs() < 1e-15);
+        assert!((two(PIO4_HI, PIO4_LO) - PI / 4.0).abs() < 1e-15);
+        assert!((two(PIO2_HI, PIO2_LO) - PI / 2.0).abs() < 1e-14);
+        assert!((two(PI3O4_HI, PI3O4_LO) - 3.0 * PI / 4.0).abs() < 1e-15);
+        assert!((two(PI_HI, PI_LO) - PI).abs() < 1e-14);
+        for (hi, v) in [(PIO4_HI, PI / 4.0), (PI3O4_HI, 3.0 * PI / 4.0), (PI_HI, PI)] {
+            assert_eq!(hi, v as f32, "the head is the f32 rounding");
+        }
+        assert_eq!(TAN_PIO8, (PI / 8.0).tan() as f32);
+        assert_eq!(ATAN_TINY, 2f32.powi(-60));
+        // The leading coefficients are the Taylor ones, nearly.
+        assert!((f64::from(PQ0) - 0.6).abs() < 1e-6);
+        assert!((f64::from(PE0) - LN_2 * LN_2 / 2.0).abs() < 1e-6);
+        assert!((f64::from(PA0) + 1.0 / 3.0).abs() < 1e-7);
+        // Beyond it 2^t overflows or rounds to 0; within it both halves of 2^n are normal.
+        const { assert!(POW_T_MAX > 151.0 && POW_T_MAX <= 2.0 * 126.0) };
     }
 }

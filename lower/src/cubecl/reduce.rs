@@ -66,8 +66,8 @@ fn identity_f(#[comptime] reduction: Reduction) -> f32 {
 #[cube]
 fn combine_f(#[comptime] reduction: Reduction, a: f32, b: f32) -> f32 {
     match reduction {
-        Reduction::MaxF => binary_f(BinaryOp::Maximum, a, b),
-        Reduction::MinF => binary_f(BinaryOp::Minimum, a, b),
+        Reduction::MaxF => binary_f(BinaryOp::Maximum, a, b, 0u32),
+        Reduction::MinF => binary_f(BinaryOp::Minimum, a, b, 0u32),
         _ => a + b,
     }
 }
