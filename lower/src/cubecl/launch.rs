@@ -8,7 +8,6 @@ use cubecl::prelude::*;
 use switchyard_ir::DType;
 
 use super::device::{device, device_error, with_client, GpuBuffer, WORD};
-use super::divmod::divmod_table;
 use super::fused::map_kernel;
 use super::matmul::{matmul_kernel, SCALE_DOWN, SCALE_UP, TILE};
 use super::program::{
@@ -196,7 +195,7 @@ fn launch_map<R: Runtime>(
             bank_arrays(outs, &p.outputs, Bank::B),
             scalars(&d.consts_f),
             scalars(&d.consts_i),
-            scalars(&divmod_table(&d.shape)),
+            scalars(&d.shape),
             scalars(&d.strides),
             scalars(&d.offsets),
             d.numel as u32,
@@ -363,7 +362,7 @@ fn launch_reduce_pass<R: Runtime>(
             bank_arrays(&outs, &p.outputs, Bank::B),
             scalars(&d.consts_f),
             scalars(&d.consts_i),
-            scalars(&divmod_table(&d.shape)),
+            scalars(&d.shape),
             scalars(&d.strides),
             scalars(&d.offsets),
             d.rows as u32,
@@ -409,7 +408,7 @@ fn launch_matmul<R: Runtime>(
             ArrayArg::from_raw_parts(a.handle.clone(), a.numel),
             ArrayArg::from_raw_parts(b.handle.clone(), b.numel),
             ArrayArg::from_raw_parts(c.handle.clone(), c.numel),
-            scalars(&divmod_table(&d.shape)),
+            scalars(&d.shape),
             scalars(&d.batch_strides.0),
             scalars(&d.batch_strides.1),
             m,

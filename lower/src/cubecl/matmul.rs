@@ -12,8 +12,8 @@
 
 use cubecl::prelude::*;
 
-use super::divmod::push_coordinates;
 use super::elementwise::is_finite;
+use super::fused::push_coordinates;
 
 /// Tile edge (a cube has `TILE * TILE` units).
 pub const TILE: u32 = 16;
@@ -24,8 +24,8 @@ pub const TILE: u32 = 16;
 pub const MAX_K: usize = 1 << 19;
 
 /// `c[z] = a[ma(z)] @ b[mb(z)]` for every batch index `z` (`CUBE_POS_Z`), where the matrix
-/// numbers `ma`, `mb` are `z`'s coordinates in the batch shape (`batch`, its
-/// `divmod::divmod_table`) times `a_strides`, `b_strides` (broadcast batch axes have stride 0).
+/// numbers `ma`, `mb` are `z`'s coordinates in `batch` times `a_strides`, `b_strides`
+/// (broadcast batch axes have stride 0).
 #[cube(launch_unchecked)]
 #[allow(clippy::too_many_arguments)]
 pub fn matmul_kernel(

@@ -27,7 +27,6 @@
 
 mod cache;
 mod device;
-mod divmod;
 mod elementwise;
 mod fused;
 mod launch;

@@ -15,9 +15,8 @@
 use cubecl::prelude::*;
 use switchyard_ir::BinaryOp;
 
-use super::divmod::push_coordinates;
 use super::elementwise::{binary_f, FMOD_ITERATIONS, POW_I_ITERATIONS};
-use super::fused::evaluate;
+use super::fused::{evaluate, push_coordinates};
 use super::math::opaque;
 use super::program::{Inst, Layout, Reduction};
 
@@ -109,7 +108,7 @@ pub fn reduce_kernel(
     out_b: &mut Sequence<Array<u32>>,
     consts_f: &Sequence<f32>,
     consts_i: &Sequence<i32>,
-    dims: &Sequence<u32>,
+    shape: &Sequence<u32>,
     strides: &Sequence<u32>,
     offsets: &Sequence<u32>,
     rows: u32,
@@ -157,8 +156,8 @@ pub fn reduce_kernel(
         let mut j = start;
         while j < end {
             let mut coords = Sequence::<u32>::new();
-            push_coordinates(&mut coords, j, dims, kept, comptime![rank - kept]);
-            push_coordinates(&mut coords, row, dims, 0usize, kept);
+            push_coordinates(&mut coords, j, shape, kept, comptime![rank - kept]);
+            push_coordinates(&mut coords, row, shape, 0usize, kept);
             let regs = evaluate(
                 in_f,
                 in_i,
@@ -218,8 +217,8 @@ pub fn reduce_kernel(
         let mut j = start;
         while j < end {
             let mut coords = Sequence::<u32>::new();
-            push_coordinates(&mut coords, j, dims, kept, comptime![rank - kept]);
-            push_coordinates(&mut coords, row, dims, 0usize, kept);
+            push_coordinates(&mut coords, j, shape, kept, comptime![rank - kept]);
+            push_coordinates(&mut coords, row, shape, 0usize, kept);
             let regs = evaluate(
                 in_f,
                 in_i,

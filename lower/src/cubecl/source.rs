@@ -18,7 +18,6 @@ use cubecl::wgpu::{WgpuRuntime, WgslCompiler};
 use cubecl::{CubeTask, WgpuCompilationOptions};
 
 use super::device::{devices, Client};
-use super::divmod::ENTRIES;
 use super::fused::map_kernel;
 use super::launch::MAP_UNITS;
 use super::matmul::{matmul_kernel, TILE};
@@ -121,7 +120,7 @@ fn wgsl(client: &ComputeClient<WgpuRuntime>, p: &Program) -> Result<String, Stri
             arrays(out_b),
             scalars(p.consts.0),
             scalars(p.consts.1),
-            scalars(rank * ENTRIES),
+            scalars(rank),
             scalars(views * rank),
             scalars(views),
             (),
@@ -141,7 +140,7 @@ fn wgsl(client: &ComputeClient<WgpuRuntime>, p: &Program) -> Result<String, Stri
             arrays(out_b),
             scalars(p.consts.0),
             scalars(p.consts.1),
-            scalars(rank * ENTRIES),
+            scalars(rank),
             scalars(views * rank),
             scalars(views),
             (),
@@ -168,7 +167,7 @@ fn wgsl(client: &ComputeClient<WgpuRuntime>, p: &Program) -> Result<String, Stri
                 ArrayCompilationArg { inplace: None },
                 ArrayCompilationArg { inplace: None },
                 ArrayCompilationArg { inplace: None },
-                scalars(batch * ENTRIES),
+                scalars(batch),
                 scalars(batch),
                 scalars(batch),
                 (),
