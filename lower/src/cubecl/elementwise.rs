@@ -21,7 +21,7 @@
 use cubecl::prelude::*;
 use switchyard_ir::{BinaryOp, UnaryOp};
 
-use super::math::{atan2, cos, expm1, ln, log1p, log2, pow_positive, sin, tan};
+use super::math::{atan2, cos, expm1, ln, log1p, log2, opaque, pow_positive, sin, tan};
 
 /// A quiet NaN (WGSL has no NaN literal).
 #[cube]
@@ -57,16 +57,19 @@ fn pow2i(k: i32) -> f32 {
 /// `exp(x)` with Cody-Waite range reduction: `x = n ln2 + r` (exactly, `|r| <= ln2 / 2`),
 /// `exp(x) = 2^n exp2(r log2 e)`, the driver's `exp2` only ever seeing small arguments
 /// (its `exp` is `exp2(x * log2 e)` and loses up to 80 ulp for large `|x|`), and `2^n`
-/// applied in two exact halves so that subnormal results round once.
+/// applied in two exact halves so that subnormal results round once. `zero` is a run-time
+/// 0 (`math::opaque`): the driver must not merge the two parts of `ln 2` or the halves.
 #[cube]
-pub fn exp(x: f32) -> f32 {
+pub fn exp(x: f32, zero: u32) -> f32 {
     let n = f32::round(x * f32::new(core::f32::consts::LOG2_E));
     // ln 2 = 0.693359375 (9 bits: n * that is exact) - 2.12194440e-4.
-    let r = (x - n * f32::new(0.693_359_4)) - n * f32::new(-2.121_944_4e-4);
+    let r = opaque(x - n * f32::new(0.693_359_4), zero) - n * f32::new(-2.121_944_4e-4);
     let p = f32::powf(f32::new(2.0), r * f32::new(core::f32::consts::LOG2_E));
     let k = i32::cast_from(f32::clamp(n, f32::new(-200.0), f32::new(200.0)));
     let k1 = k / 2i32;
-    let mut out = p * pow2i(k1) * pow2i(k - k1);
+    // Scaled in two steps, the first through `opaque`: a driver that multiplied the two
+    // powers first would overflow (or underflow) where the result does not.
+    let mut out = opaque(p * pow2i(k1), zero) * pow2i(k - k1);
     if x > f32::new(89.0) {
         out = f32::reinterpret(0x7f80_0000u32);
     }
@@ -231,7 +234,7 @@ pub fn unary_f(#[comptime] op: UnaryOp, x: f32, barrier: u32) -> f32 {
             select(f32::is_nan(x), x, s)
         }
         UnaryOp::Sqrt => f32::sqrt(x),
-        UnaryOp::Exp => exp(x),
+        UnaryOp::Exp => exp(x, barrier),
         UnaryOp::Exp2 => exp2(x),
         UnaryOp::Expm1 => expm1(x, barrier),
         UnaryOp::Log => ln(x),
@@ -241,7 +244,7 @@ pub fn unary_f(#[comptime] op: UnaryOp, x: f32, barrier: u32) -> f32 {
         UnaryOp::Cos => cos(x, barrier),
         UnaryOp::Tan => tan(x, barrier),
         UnaryOp::Tanh => tanh(x, barrier),
-        UnaryOp::Sigmoid => one / (one + exp(-x)),
+        UnaryOp::Sigmoid => one / (one + exp(-x, barrier)),
         UnaryOp::Floor => f32::floor(x),
         UnaryOp::Ceil => f32::ceil(x),
         UnaryOp::Round => f32::round(x),
