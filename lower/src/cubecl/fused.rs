@@ -47,22 +47,31 @@ pub fn push_coordinates(
     }
 }
 
-/// The element offset of view `view` at `coords` (innermost first); wraps in 32 bits like
+/// The element offset of view `view` (laid out as `layout`) at `coords` (innermost first):
+/// the iteration index `linear` itself for a linear view; otherwise wrapping in 32 bits like
 /// the strides it reads.
 #[cube]
-fn view_offset(
+#[allow(clippy::too_many_arguments)]
+fn element_offset(
     coords: &Sequence<u32>,
     strides: &Sequence<u32>,
     offsets: &Sequence<u32>,
+    linear: u32,
+    #[comptime] layout: Layout,
     #[comptime] view: usize,
     #[comptime] rank: usize,
 ) -> u32 {
-    let mut off = offsets[view];
-    #[unroll]
-    for d in 0..rank {
-        off += coords[comptime![rank - 1 - d]] * strides[comptime![view * rank + d]];
+    match layout {
+        Layout::Linear => linear,
+        Layout::Strided => {
+            let mut off = offsets[view];
+            #[unroll]
+            for d in 0..rank {
+                off += coords[comptime![rank - 1 - d]] * strides[comptime![view * rank + d]];
+            }
+            off
+        }
     }
-    off
 }
 
 /// Runs every instruction but the stores at one element: `coords` are its iteration
@@ -94,33 +103,25 @@ pub fn evaluate(
         #[comptime]
         match inst {
             Inst::LoadF { slot, view } => {
-                let off = match comptime![views[view]] {
-                    Layout::Linear => linear,
-                    Layout::Strided => view_offset(coords, strides, offsets, view, rank),
-                };
+                let off =
+                    element_offset(coords, strides, offsets, linear, comptime![views[view]], view, rank);
                 rf.push(in_f[slot][off as usize]);
             }
             Inst::LoadI { slot, view } => {
-                let off = match comptime![views[view]] {
-                    Layout::Linear => linear,
-                    Layout::Strided => view_offset(coords, strides, offsets, view, rank),
-                };
+                let off =
+                    element_offset(coords, strides, offsets, linear, comptime![views[view]], view, rank);
                 ri.push(in_i[slot][off as usize]);
             }
             Inst::LoadB { slot, view } => {
-                let off = match comptime![views[view]] {
-                    Layout::Linear => linear,
-                    Layout::Strided => view_offset(coords, strides, offsets, view, rank),
-                };
+                let off =
+                    element_offset(coords, strides, offsets, linear, comptime![views[view]], view, rank);
                 rb.push(in_b[slot][off as usize] != 0u32);
             }
             Inst::GuardedLoadF { slot, view, cond } => {
                 let mut value = 0.0f32;
                 if rb[cond] {
-                    let off = match comptime![views[view]] {
-                        Layout::Linear => linear,
-                        Layout::Strided => view_offset(coords, strides, offsets, view, rank),
-                    };
+                    let off =
+                        element_offset(coords, strides, offsets, linear, comptime![views[view]], view, rank);
                     value = in_f[slot][off as usize];
                 }
                 rf.push(value);
@@ -128,10 +129,8 @@ pub fn evaluate(
             Inst::GuardedLoadI { slot, view, cond } => {
                 let mut value = 0i32;
                 if rb[cond] {
-                    let off = match comptime![views[view]] {
-                        Layout::Linear => linear,
-                        Layout::Strided => view_offset(coords, strides, offsets, view, rank),
-                    };
+                    let off =
+                        element_offset(coords, strides, offsets, linear, comptime![views[view]], view, rank);
                     value = in_i[slot][off as usize];
                 }
                 ri.push(value);
@@ -139,10 +138,8 @@ pub fn evaluate(
             Inst::GuardedLoadB { slot, view, cond } => {
                 let mut value = 0u32;
                 if rb[cond] {
-                    let off = match comptime![views[view]] {
-                        Layout::Linear => linear,
-                        Layout::Strided => view_offset(coords, strides, offsets, view, rank),
-                    };
+                    let off =
+                        element_offset(coords, strides, offsets, linear, comptime![views[view]], view, rank);
                     value = in_b[slot][off as usize];
                 }
                 rb.push(value != 0u32);

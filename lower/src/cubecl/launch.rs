@@ -230,14 +230,14 @@ fn launch_moment<R: Runtime>(
     let plan = moment_plan(p, d)?;
     let mut inputs: Vec<GpuBuffer> = ins.iter().map(|&b| b.clone()).collect();
     let bytes = d.rows.checked_mul(WORD).ok_or_else(|| kernel_error("too many output elements"))?;
-    let mut results = Vec::new();
     for (program, data, divisor) in &plan.reductions {
         let refs: Vec<&GpuBuffer> = inputs.iter().collect();
         let result = GpuBuffer { handle: client.empty(bytes), numel: d.rows, dtype: DType::F32 };
         launch_reduce(client, program, data, &refs, &result, *divisor, max_cubes)?;
-        inputs.push(result.clone());
-        results.push(result);
+        inputs.push(result);
     }
+    // The results follow the operands: mean, correction, spread, sum of squares.
+    let results = &inputs[ins.len()..];
     let (Some(t), Some(s)) = (results.last(), results.get(2)) else {
         return Err(kernel_error("internal: a moment plan without its spread and sum of squares"));
     };
