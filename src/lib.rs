@@ -39,8 +39,8 @@ pub use switchyard_lower::{
 };
 pub use switchyard_passes::{Options as OptimizerOptions, Report as OptimizerReport};
 pub use switchyard_runtime::{
-    decode_npy, encode_npy, random_array, read_npy, write_npy, Array, DeviceArray, Executable, Resident,
-    RunStats, RuntimeError, RuntimeErrorKind,
+    decode_npy, encode_npy, random_array, read_npy, try_random_array, write_npy, Array, DeviceArray,
+    Executable, Resident, RunStats, RuntimeError, RuntimeErrorKind,
 };
 
 pub mod bench;

@@ -142,7 +142,7 @@ fn element_counts_that_overflow() {
     let g = Graph::new();
     let (kind, msg) = ir(g.input("x", DType::F32, &[usize::MAX, 2]).unwrap_err());
     assert_eq!(kind, IrErrorKind::Overflow);
-    assert!(msg.contains("overflow"), "{msg}");
+    assert!(msg.contains("is too large"), "{msg}");
     let a = g.input("a", DType::F32, &[1 << 40]).unwrap();
     let b = g.input("b", DType::F32, &[1 << 40, 1]).unwrap();
     assert_eq!(ir((&a + &b).unwrap_err()).0, IrErrorKind::Overflow);
@@ -217,8 +217,11 @@ fn an_input_the_outputs_do_not_use_may_be_left_out_but_is_still_checked() {
 #[test]
 fn reducing_huge_axes_of_an_empty_array_does_not_overflow() {
     // Found by the e-graph work: the reduced element count 2^80 overflowed a usize product.
+    // Such a shape is now refused when made (a zero extent does not excuse huge ones: the
+    // strides of an empty array must stay bounded too); the largest valid ones reduce fine.
     let g = Graph::new();
-    let x = g.input("x", DType::F32, &[0, 1 << 40, 1 << 40]).unwrap();
+    assert_eq!(ir(g.input("x", DType::F32, &[0, 1 << 40, 1 << 40]).unwrap_err()).0, IrErrorKind::Overflow);
+    let x = g.input("x", DType::F32, &[0, 1 << 30, 1 << 29]).unwrap();
     let m = x.max(AxisSpec::from(vec![1, 2]), false).unwrap();
     assert_eq!(m.dims(), vec![0]);
     let s = x.sum(AxisSpec::from(vec![1, 2]), true).unwrap();

@@ -309,11 +309,5 @@ fn overflow(op: &str) -> IrError {
 }
 
 pub(crate) fn checked_shape(op: &str, dims: &[usize]) -> std::result::Result<Shape, IrError> {
-    Shape::new(dims).map_err(|e| {
-        IrError::new(
-            IrErrorKind::Overflow,
-            op,
-            format!("element count of shape {:?} overflows usize", e.dims),
-        )
-    })
+    Shape::new(dims).map_err(|e| IrError::new(IrErrorKind::Overflow, op, e.to_string()))
 }

@@ -34,5 +34,5 @@ pub use op::{
     SliceAxis, UnaryOp, OP_SET_VERSION,
 };
 pub use scalar::Scalar;
-pub use shape::{BroadcastError, Shape, ShapeOverflow};
+pub use shape::{BroadcastError, ByteCount, Shape, ShapeOverflow};
 pub use typing::{infer, TensorType};

@@ -31,9 +31,7 @@ fn list(inputs: &[&TensorType]) -> String {
 }
 
 fn shape_of(op: &str, dims: &[usize]) -> Result<Shape, IrError> {
-    Shape::new(dims).map_err(|e| {
-        IrError::new(K::Overflow, op, format!("element count of shape {:?} overflows usize", e.dims))
-    })
+    Shape::new(dims).map_err(|e| IrError::new(K::Overflow, op, e.to_string()))
 }
 
 /// Infers the output type of `op` applied to `inputs`, or says why it is ill-typed.
@@ -67,7 +65,7 @@ pub fn infer(op: &Op, inputs: &[&TensorType]) -> Result<TensorType, IrError> {
                     ),
                 ));
             }
-            Ok(tt(start.dtype(), Shape::vector(*len)))
+            Ok(tt(start.dtype(), shape_of(name, &[*len])?))
         }
         Op::Unary(u) => infer_unary(*u, inputs[0]),
         Op::Binary(b) => infer_binary(*b, inputs[0], inputs[1]),

@@ -23,6 +23,8 @@ pub enum LowerErrorKind {
     Compile,
     /// A compiled kernel refused its arguments or failed while running.
     Kernel,
+    /// Memory a kernel needs could not be allocated.
+    OutOfMemory,
 }
 
 /// An error from placement, planning, compilation or a kernel run.

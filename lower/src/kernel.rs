@@ -57,7 +57,7 @@ pub struct TensorView<'a> {
     pub dtype: DType,
     /// Shape.
     pub shape: &'a Shape,
-    /// `shape.numel() * dtype.size_bytes()` bytes, aligned to the dtype.
+    /// `shape.byte_len(dtype.size_bytes())` bytes, aligned to the dtype.
     pub data: &'a [u8],
 }
 
@@ -68,7 +68,7 @@ pub struct TensorViewMut<'a> {
     pub dtype: DType,
     /// Shape.
     pub shape: &'a Shape,
-    /// `shape.numel() * dtype.size_bytes()` bytes, aligned to the dtype.
+    /// `shape.byte_len(dtype.size_bytes())` bytes, aligned to the dtype.
     pub data: &'a mut [u8],
 }
 
@@ -98,8 +98,10 @@ pub fn check_args(
             ),
         ));
     }
+    // `byte_len` cannot overflow: a `Shape` guarantees its byte count in the widest dtype fits
+    // `isize` (so a view that passes holds exactly its elements, never fewer).
     let ok = |t: &TensorType, dtype: DType, shape: &Shape, len: usize| {
-        t.dtype == dtype && &t.shape == shape && len == shape.numel() * dtype.size_bytes()
+        t.dtype == dtype && &t.shape == shape && len == shape.byte_len(dtype.size_bytes())
     };
     for (t, v) in spec.inputs.iter().zip(inputs) {
         if !ok(t, v.dtype, v.shape, v.data.len()) {

@@ -211,8 +211,8 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
         };
         let ins: Vec<ValueInfo> = inputs.iter().map(|&i| info(i)).collect();
         let outs: Vec<ValueInfo> = written.iter().map(|&w| info(w)).collect();
-        let bytes_read = ins.iter().map(ValueInfo::bytes).sum();
-        let bytes_written = outs.iter().map(ValueInfo::bytes).sum::<u64>();
+        let bytes_read = ins.iter().map(ValueInfo::bytes).fold(0u64, u64::saturating_add);
+        let bytes_written = outs.iter().map(ValueInfo::bytes).fold(0u64, u64::saturating_add);
         let first = &placements[g.members[0].index()];
         let reason = first.reason.clone();
         let transfer = (g.backend == TRANSFER)
@@ -232,7 +232,7 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
             outputs: outs,
             bytes_read,
             bytes_written,
-            est_us: (bytes_read + bytes_written) as f64 / 10_000.0,
+            est_us: (bytes_read as f64 + bytes_written as f64) / 10_000.0,
             frees_after: Vec::new(),
             reason,
             how,
@@ -298,16 +298,18 @@ fn schedule_frees(graph: &Graph, kernels: &mut [PlannedKernel], outputs: &[Value
             kernels[last].frees_after.push(node);
         }
     }
+    // In u128: each buffer fits `isize` (the `Shape` invariant), but a few of them together
+    // may exceed u64; the peak saturates at u64::MAX.
     let bytes = |n: NodeId| {
         let node = graph.node(n);
-        (node.shape().numel() as u64).saturating_mul(node.dtype().size_bytes() as u64)
+        node.shape().byte_len(node.dtype().size_bytes()) as u128
     };
-    let (mut live, mut peak) = (0u64, 0u64);
+    let (mut live, mut peak) = (0u128, 0u128);
     for k in kernels.iter_mut() {
         k.frees_after.sort();
-        live += k.outputs.iter().map(|v| bytes(v.node)).sum::<u64>();
+        live += k.outputs.iter().map(|v| bytes(v.node)).sum::<u128>();
         peak = peak.max(live);
-        live -= k.frees_after.iter().map(|&n| bytes(n)).sum::<u64>();
+        live -= k.frees_after.iter().map(|&n| bytes(n)).sum::<u128>();
     }
-    peak
+    u64::try_from(peak).unwrap_or(u64::MAX)
 }

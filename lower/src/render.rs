@@ -2,22 +2,13 @@
 
 use std::fmt::{self, Write};
 
+use switchyard_ir::ByteCount;
+
 use crate::plan::{Plan, ValueInfo};
 
-/// Formats a byte count with a binary unit (`12.0 KiB`).
+/// Formats a byte count with a binary unit (`12.0 KiB`, up to EiB): [`ByteCount`]'s format.
 pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
+    ByteCount(u128::from(bytes)).to_string()
 }
 
 fn values(vs: &[ValueInfo]) -> String {

@@ -68,26 +68,31 @@ impl Array {
                 format!("{} values do not fill shape {shape} ({} elements)", values.len(), shape.numel()),
             ));
         }
-        let mut bytes = Vec::with_capacity(values.len() * T::DTYPE.size_bytes());
-        for v in values {
+        let mut buffer = AlignedBuffer::zeroed(shape.byte_len(T::DTYPE.size_bytes()))?;
+        let mut bytes = Vec::with_capacity(T::DTYPE.size_bytes());
+        for (v, out) in values.into_iter().zip(buffer.as_bytes_mut().chunks_exact_mut(T::DTYPE.size_bytes()))
+        {
+            bytes.clear();
             v.write_le(&mut bytes);
+            out.copy_from_slice(&bytes);
         }
-        Ok(Array { dtype: T::DTYPE, shape, data: Arc::new(AlignedBuffer::from_bytes(&bytes)) })
+        Ok(Array { dtype: T::DTYPE, shape, data: Arc::new(buffer) })
     }
 
     /// A rank-0 array holding one value.
     pub fn scalar<T: HostElement>(value: T) -> Array {
         let mut bytes = Vec::new();
         value.write_le(&mut bytes);
-        Array { dtype: T::DTYPE, shape: Shape::scalar(), data: Arc::new(AlignedBuffer::from_bytes(&bytes)) }
+        let mut buffer = AlignedBuffer::new_small();
+        buffer.as_bytes_mut()[..bytes.len()].copy_from_slice(&bytes);
+        buffer.truncate(bytes.len());
+        Array { dtype: T::DTYPE, shape: Shape::scalar(), data: Arc::new(buffer) }
     }
 
     /// An array from raw little-endian row-major bytes. Checks the length, and that bool
     /// bytes are 0 or 1.
     pub fn from_bytes(dtype: DType, shape: Shape, bytes: &[u8]) -> Result<Array, RuntimeError> {
-        let expected = shape.numel().checked_mul(dtype.size_bytes()).ok_or_else(|| {
-            RuntimeError::new(RuntimeErrorKind::BadArray, format!("byte size of {dtype}{shape} overflows"))
-        })?;
+        let expected = shape.byte_len(dtype.size_bytes());
         if bytes.len() != expected {
             return Err(RuntimeError::new(
                 RuntimeErrorKind::BadArray,
@@ -97,12 +102,12 @@ impl Array {
         if dtype == DType::Bool && bytes.iter().any(|&b| b > 1) {
             return Err(RuntimeError::new(RuntimeErrorKind::BadArray, "bool bytes must be 0 or 1"));
         }
-        Ok(Array { dtype, shape, data: Arc::new(AlignedBuffer::from_bytes(bytes)) })
+        Ok(Array { dtype, shape, data: Arc::new(AlignedBuffer::from_bytes(bytes)?) })
     }
 
     /// Wraps a buffer the executor filled. The caller guarantees the length invariant.
     pub(crate) fn from_buffer(dtype: DType, shape: Shape, data: AlignedBuffer) -> Array {
-        debug_assert_eq!(data.len(), shape.numel() * dtype.size_bytes());
+        debug_assert_eq!(data.len(), shape.byte_len(dtype.size_bytes()));
         Array { dtype, shape, data: Arc::new(data) }
     }
 
@@ -111,11 +116,11 @@ impl Array {
         let shape = checked_shape(dims)?;
         let mut one = Vec::new();
         write_scalar(value.cast(dtype), &mut one);
-        let mut bytes = Vec::with_capacity(one.len() * shape.numel());
-        for _ in 0..shape.numel() {
-            bytes.extend_from_slice(&one);
+        let mut buffer = AlignedBuffer::zeroed(shape.byte_len(dtype.size_bytes()))?;
+        for out in buffer.as_bytes_mut().chunks_exact_mut(one.len()) {
+            out.copy_from_slice(&one);
         }
-        Ok(Array { dtype, shape, data: Arc::new(AlignedBuffer::from_bytes(&bytes)) })
+        Ok(Array { dtype, shape, data: Arc::new(buffer) })
     }
 
     /// The element type.
@@ -199,12 +204,7 @@ fn write_scalar(s: Scalar, out: &mut Vec<u8>) {
 }
 
 fn checked_shape(dims: &[usize]) -> Result<Shape, RuntimeError> {
-    Shape::new(dims).map_err(|e| {
-        RuntimeError::new(
-            RuntimeErrorKind::BadArray,
-            format!("element count of shape {:?} overflows usize", e.dims),
-        )
-    })
+    Shape::new(dims).map_err(|e| RuntimeError::new(RuntimeErrorKind::BadArray, e.to_string()))
 }
 
 impl PartialEq for Array {

@@ -27,6 +27,8 @@ pub enum RuntimeErrorKind {
     Kernel,
     /// Reading or writing a file failed.
     Io,
+    /// Host memory for a buffer could not be allocated.
+    OutOfMemory,
 }
 
 /// An error while preparing or running an executable, or handling arrays.
@@ -55,6 +57,12 @@ impl fmt::Display for RuntimeError {
 }
 
 impl std::error::Error for RuntimeError {}
+
+impl From<crate::buffer::AllocError> for RuntimeError {
+    fn from(e: crate::buffer::AllocError) -> RuntimeError {
+        RuntimeError::new(RuntimeErrorKind::OutOfMemory, e.to_string())
+    }
+}
 
 impl From<LowerError> for RuntimeError {
     fn from(e: LowerError) -> RuntimeError {

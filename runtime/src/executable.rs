@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use switchyard_ir::{DType, Device, DeviceKind, NodeId, Shape};
+use switchyard_ir::{ByteCount, DType, Device, DeviceKind, NodeId, Shape};
 use switchyard_lower::{
     CompiledKernel, DeviceMemory, DeviceView, LowerError, LowerErrorKind, Plan, PlannedKernel, Registry,
     TensorView, TensorViewMut,
@@ -297,8 +297,22 @@ impl Executable {
         let mut bufs: Vec<AlignedBuffer> = k
             .outputs
             .iter()
-            .map(|v| AlignedBuffer::for_output(v.shape.numel() * v.dtype.size_bytes()))
-            .collect();
+            .map(|v| {
+                AlignedBuffer::for_output(v.shape.byte_len(v.dtype.size_bytes())).map_err(|e| {
+                    RuntimeError::new(
+                        RuntimeErrorKind::OutOfMemory,
+                        format!(
+                            "kernel {} cannot have its output {} ({}{}): {e}; the plan's peak memory is {}",
+                            k.id,
+                            v.node,
+                            v.dtype,
+                            v.shape,
+                            ByteCount(u128::from(self.plan.peak_memory_bytes))
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
         {
             let mut outs: Vec<TensorViewMut<'_>> = k
                 .outputs

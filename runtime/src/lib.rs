@@ -21,9 +21,9 @@ mod pool;
 mod random;
 
 pub use array::{Array, HostElement};
-pub use buffer::AlignedBuffer;
+pub use buffer::{AlignedBuffer, AllocError};
 pub use device_array::{DeviceArray, Resident};
 pub use error::{RuntimeError, RuntimeErrorKind};
 pub use executable::{Executable, RunStats};
 pub use npy::{decode_npy, encode_npy, read_npy, write_npy};
-pub use random::random_array;
+pub use random::{random_array, try_random_array};

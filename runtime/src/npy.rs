@@ -312,8 +312,7 @@ fn parse_shape(shape: &Value) -> Result<Shape, RuntimeError> {
             .map_err(|_| npy_error(format!("dimension {text} in shape {} overflows usize", quote(shape))))?;
         dims.push(dim);
     }
-    Shape::new(&dims)
-        .map_err(|_| npy_error(format!("the element count of shape {} overflows usize", quote(shape))))
+    Shape::new(&dims).map_err(|e| npy_error(format!("shape {}: {e}", quote(shape))))
 }
 
 /// The subset of Python literals a header can hold.
@@ -863,13 +862,16 @@ mod tests {
     fn refuses_overflowing_shapes() {
         let big = usize::MAX.to_string();
         let h = header("<f4", "False", &format!("({big}, 2)"));
-        refused(&file(1, &h, &[]), &["element count", &big, "overflows usize"]);
+        refused(&file(1, &h, &[]), &[&big, "is too large"]);
+        // Fits usize as an element count, but not as bytes: refused before any size is used.
         let h = header("<f8", "False", &format!("({},)", usize::MAX / 4));
-        refused(&file(1, &h, &[]), &["byte size", "overflows usize"]);
+        refused(&file(1, &h, &[]), &["is too large", "EiB"]);
         let h = header("<f8", "False", "(99999999999999999999999999, 0)");
         refused(&file(1, &h, &[]), &["dimension 99999999999999999999999999", "overflows usize"]);
-        // A zero dim makes a huge shape empty, which is fine.
+        // A zero dim makes a shape empty, but does not excuse huge others (their strides).
         let h = header("<f8", "False", &format!("({big}, 0)"));
+        refused(&file(1, &h, &[]), &["is too large"]);
+        let h = header("<f8", "False", &format!("({}, 0)", 1u64 << 40));
         assert!(decode_npy(&file(1, &h, &[])).unwrap().is_empty());
     }
 

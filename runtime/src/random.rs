@@ -3,7 +3,7 @@
 use switchyard_ir::{DType, Shape};
 
 use crate::array::Array;
-use crate::buffer::AlignedBuffer;
+use crate::buffer::{AlignedBuffer, AllocError};
 
 /// A random array, fully determined by `(dtype, shape, seed)`: the same bytes on every
 /// platform and in every build.
@@ -20,10 +20,19 @@ use crate::buffer::AlignedBuffer;
 ///   modulo 21, rejecting the few outputs that would bias it).
 /// - `Bool`: true or false with probability 1/2 each (the top bit of one output).
 ///
-/// Panics only when the array's byte size overflows `usize` or cannot be allocated.
+/// Panics when the memory cannot be allocated (tests and benchmarks); code that takes
+/// shapes from users calls [`try_random_array`].
 pub fn random_array(dtype: DType, shape: &Shape, seed: u64) -> Array {
+    match try_random_array(dtype, shape, seed) {
+        Ok(a) => a,
+        Err(e) => panic!("random_array({dtype}{shape}): {e}"),
+    }
+}
+
+/// [`random_array`], with running out of memory an error instead of a panic.
+pub fn try_random_array(dtype: DType, shape: &Shape, seed: u64) -> Result<Array, AllocError> {
     let size = dtype.size_bytes();
-    let mut buffer = AlignedBuffer::zeroed(shape.numel().saturating_mul(size));
+    let mut buffer = AlignedBuffer::zeroed(shape.byte_len(size))?;
     let mut rng = Xoshiro256StarStar::seeded(seed);
     let mut normals = Normals { spare: None };
     for out in buffer.as_bytes_mut().chunks_exact_mut(size) {
@@ -35,7 +44,7 @@ pub fn random_array(dtype: DType, shape: &Shape, seed: u64) -> Array {
             DType::F64 => out.copy_from_slice(&normals.next(&mut rng).to_le_bytes()),
         }
     }
-    Array::from_buffer(dtype, shape.clone(), buffer)
+    Ok(Array::from_buffer(dtype, shape.clone(), buffer))
 }
 
 /// SplitMix64 (Steele, Lea and Flood), used only to expand the seed.

@@ -46,8 +46,7 @@ pub fn parse_input(arg: &str) -> Result<InputSpec, String> {
                     part.parse::<usize>().map_err(|_| format!("--input `{arg}`: bad dimension `{part}`"))?,
                 );
             }
-            let shape =
-                Shape::new(&dims).map_err(|_| format!("--input `{arg}`: the element count overflows"))?;
+            let shape = Shape::new(&dims).map_err(|e| format!("--input `{arg}`: {e}"))?;
             Source::Typed(dtype, shape)
         }
         _ => Source::File(PathBuf::from(spec)),
@@ -71,6 +70,6 @@ mod tests {
         assert!(parse_input("x=f16[3]").unwrap_err().contains("f16"));
         assert!(parse_input("x=f32[3,a]").unwrap_err().contains("`a`"));
         assert!(parse_input("1x=f32[3]").is_err());
-        assert!(parse_input(&format!("x=f32[{},{}]", usize::MAX, 2)).unwrap_err().contains("overflows"));
+        assert!(parse_input(&format!("x=f32[{},{}]", usize::MAX, 2)).unwrap_err().contains("is too large"));
     }
 }

@@ -131,8 +131,10 @@ impl CompiledKernel for JitKernel {
                 for (j, p) in out_ptrs.iter_mut().enumerate() {
                     *p = addrs.outs[j] + (r * inner + s) * self.elem_size;
                 }
-                // SAFETY: `check_args` proved every buffer holds exactly its shape's elements.
-                // Row `r`, inner range `s..s+len` maps (through the broadcast strides of the
+                // SAFETY: `check_args` proved every buffer holds exactly its shape's elements
+                // (its byte count computed without overflow: a `Shape`'s byte count in the
+                // widest dtype fits `isize`, so every element offset and byte address below,
+                // at most that count, is exact too). Row `r`, inner range `s..s+len` maps (through the broadcast strides of the
                 // iteration space built from these very shapes) to in-bounds elements of each
                 // input: stride-1 inputs read `len` elements from their offset, stride-0 inputs
                 // read one. Outputs are written at `r*inner + s .. +len`, in bounds and
@@ -247,8 +249,9 @@ impl ReduceKernel {
             })
             .collect();
         let no_outputs: [usize; 0] = [];
-        // SAFETY: `check_args` proved each input holds exactly its shape's elements. The
-        // iteration space was built from those shapes, so collapsed row `row`, inner range
+        // SAFETY: `check_args` proved each input holds exactly its shape's elements (a byte
+        // count that cannot have wrapped: a `Shape`'s byte count fits `isize`, so the offsets
+        // and addresses above are exact). The iteration space was built from those shapes, so collapsed row `row`, inner range
         // `s..s+len`, maps to in-bounds elements of every input (stride-1 inputs read `len`
         // elements from their offset, stride-0 inputs one). A reduction function writes no
         // memory; its output pointer array is never read.

@@ -17,7 +17,7 @@ use cubecl::client::ComputeClient;
 use cubecl::server::Handle;
 use cubecl::wgpu::{RuntimeOptions, WgpuRuntime, WgpuSetup};
 use cubecl::Runtime;
-use switchyard_ir::{DType, Device};
+use switchyard_ir::{ByteCount, DType, Device};
 
 use crate::device_memory::{foreign_buffer, DeviceBuffer, DeviceInfo, DeviceMemory};
 use crate::error::{LowerError, LowerErrorKind};
@@ -87,6 +87,9 @@ enum Source {
 pub(crate) struct GpuDevice {
     info: DeviceInfo,
     source: Source,
+    /// The largest buffer the device binds, in bytes (wgpu's `max_buffer_size` and
+    /// `max_storage_buffer_binding_size`; 2^32 on CUDA, where our kernels address in u32).
+    max_buffer_bytes: u64,
     client: OnceLock<Result<Client, String>>,
 }
 
@@ -94,6 +97,11 @@ impl GpuDevice {
     /// What `switchyard devices` shows.
     pub(crate) fn info(&self) -> &DeviceInfo {
         &self.info
+    }
+
+    /// The largest buffer, in bytes, this device may be asked for.
+    pub(crate) fn max_buffer_bytes(&self) -> u64 {
+        self.max_buffer_bytes
     }
 
     /// The device's cubecl client, created on first use (tens of milliseconds on lavapipe).
@@ -158,11 +166,11 @@ pub(crate) fn device(ordinal: u32) -> Option<&'static GpuDevice> {
 }
 
 fn probe() -> Vec<GpuDevice> {
-    let mut found: Vec<(DeviceInfo, Source)> = Vec::new();
+    let mut found: Vec<(DeviceInfo, Source, u64)> = Vec::new();
     #[cfg(feature = "cuda")]
     found.extend(cuda::probe().into_iter().map(|(name, index)| {
         let info = DeviceInfo { device: Device::CPU, runtime: "cuda".into(), adapter: name, software: false };
-        (info, Source::Cuda { index })
+        (info, Source::Cuda { index }, u64::from(u32::MAX))
     }));
     let instance = vulkan_instance();
     let adapters = cubecl::future::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));
@@ -181,14 +189,20 @@ fn probe() -> Vec<GpuDevice> {
             adapter: s.name.clone(),
             software: s.device_type == wgpu::DeviceType::Cpu,
         };
-        found.push((info, Source::Vulkan { instance: instance.clone(), adapter: adapters[i].clone() }));
+        let limits = adapters[i].limits();
+        let max_buffer_bytes = limits.max_buffer_size.min(limits.max_storage_buffer_binding_size);
+        found.push((
+            info,
+            Source::Vulkan { instance: instance.clone(), adapter: adapters[i].clone() },
+            max_buffer_bytes,
+        ));
     }
     found
         .into_iter()
         .enumerate()
-        .map(|(n, (mut info, source))| {
+        .map(|(n, (mut info, source, max_buffer_bytes))| {
             info.device = Device::gpu(n as u32);
-            GpuDevice { info, source, client: OnceLock::new() }
+            GpuDevice { info, source, max_buffer_bytes, client: OnceLock::new() }
         })
         .collect()
 }
@@ -296,8 +310,29 @@ impl CubeclMemory {
         device(ordinal).map(|_| Arc::new(CubeclMemory { ordinal }) as Arc<dyn DeviceMemory>)
     }
 
+    fn gpu(&self) -> Result<&'static GpuDevice, LowerError> {
+        device(self.ordinal).ok_or_else(|| device_error(format!("no device gpu:{}", self.ordinal)))
+    }
+
     fn client(&self) -> Result<&'static Client, LowerError> {
-        device(self.ordinal).ok_or_else(|| device_error(format!("no device gpu:{}", self.ordinal)))?.client()
+        self.gpu()?.client()
+    }
+
+    /// Bytes for `numel` elements (at least one word: wgpu refuses empty bindings), or an
+    /// error naming the size when the device cannot hold one buffer that large (cubecl would
+    /// panic in its device thread instead).
+    fn byte_size(&self, dtype: DType, numel: usize) -> Result<usize, LowerError> {
+        let limit = self.gpu()?.max_buffer_bytes().min(u64::from(u32::MAX));
+        let bytes = numel.checked_mul(WORD).map(|b| b.max(WORD));
+        match bytes {
+            Some(b) if b as u64 <= limit => Ok(b),
+            _ => Err(device_error(format!(
+                "{dtype}[{numel}] needs {} on gpu:{}, more than its largest buffer ({})",
+                ByteCount((numel as u128).saturating_mul(WORD as u128)),
+                self.ordinal,
+                ByteCount(u128::from(limit))
+            ))),
+        }
     }
 
     fn wrap(&self, handle: Handle, numel: usize, dtype: DType) -> DeviceBuffer {
@@ -310,13 +345,6 @@ fn unsupported_dtype(dtype: DType) -> LowerError {
     device_error(format!("{dtype}: gpu.cubecl stores only f32, i32 and bool (as u32)"))
 }
 
-/// Bytes for `numel` elements, and at least one word (wgpu refuses empty bindings).
-fn byte_size(numel: usize) -> Result<usize, LowerError> {
-    numel.checked_mul(WORD).filter(|&b| b <= u32::MAX as usize).map(|b| b.max(WORD)).ok_or_else(|| {
-        device_error(format!("{numel} elements exceed what gpu.cubecl addresses (2^32 bytes)"))
-    })
-}
-
 impl DeviceMemory for CubeclMemory {
     fn device(&self) -> Device {
         Device::gpu(self.ordinal)
@@ -326,7 +354,7 @@ impl DeviceMemory for CubeclMemory {
         if !storable(dtype) {
             return Err(unsupported_dtype(dtype));
         }
-        let bytes = byte_size(numel)?;
+        let bytes = self.byte_size(dtype, numel)?;
         let handle = with_client!(self.client()?, |c, R| c.empty(bytes));
         Ok(self.wrap(handle, numel, dtype))
     }
@@ -339,12 +367,13 @@ impl DeviceMemory for CubeclMemory {
         if numel * dtype.size_bytes() != bytes.len() {
             return Err(device_error(format!("{} bytes are not whole {dtype} elements", bytes.len())));
         }
+        let size = self.byte_size(dtype, numel)?;
         let mut words: Vec<u8> = if dtype == DType::Bool {
             bytes.iter().flat_map(|&b| u32::from(b != 0).to_le_bytes()).collect()
         } else {
             bytes.to_vec()
         };
-        words.resize(byte_size(numel)?, 0);
+        words.resize(size, 0);
         let handle = with_client!(self.client()?, |c, R| c.create_from_slice(&words));
         Ok(self.wrap(handle, numel, dtype))
     }

@@ -33,7 +33,9 @@ use std::fmt::{self, Write as _};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use switchyard_ir::{infer, DType, DeviceKind, Laziness, Op, OpSetVersion, TensorType, OP_SET_VERSION};
+use switchyard_ir::{
+    infer, ByteCount, DType, DeviceKind, Laziness, Op, OpSetVersion, TensorType, OP_SET_VERSION,
+};
 
 pub use data::{Data, Stored, Values};
 pub use eval::eval_op;
@@ -112,6 +114,9 @@ struct ReferenceKernel {
     spec: KernelSpec,
     /// `frees[i]`: nodes whose last reader is node `i` and that are not outputs.
     frees: Vec<Vec<usize>>,
+    /// An upper bound of the memory the interpreter holds while it runs (8 bytes for each
+    /// element of every argument and node, saturating), reserved up front.
+    working_bytes: usize,
 }
 
 impl ReferenceKernel {
@@ -168,7 +173,10 @@ impl ReferenceKernel {
                 }
             }
         }
-        Ok(ReferenceKernel { spec: spec.clone(), frees })
+        let elements =
+            spec.inputs.iter().map(|t| t.shape.numel()).chain(spec.nodes.iter().map(|n| n.ty.shape.numel()));
+        let working_bytes = elements.fold(0usize, |acc, n| acc.saturating_add(n.saturating_mul(8)));
+        Ok(ReferenceKernel { spec: spec.clone(), frees, working_bytes })
     }
 
     /// Evaluates every node in order; the result holds (at least) the output nodes' values.
@@ -200,6 +208,7 @@ impl ReferenceKernel {
 impl CompiledKernel for ReferenceKernel {
     fn run(&self, inputs: &[TensorView<'_>], outputs: &mut [TensorViewMut<'_>]) -> Result<(), LowerError> {
         check_args(&self.spec, inputs, outputs)?;
+        reserve_working_memory(self.working_bytes)?;
         let args = inputs.iter().map(Data::from_view).collect::<Result<Vec<Data>, LowerError>>()?;
         // The interpreter checks everything it indexes with; should it still panic, report
         // the bug as an error rather than tear down the caller.
@@ -218,6 +227,24 @@ impl CompiledKernel for ReferenceKernel {
     fn code(&self) -> Option<String> {
         Some(self.to_string())
     }
+}
+
+/// Fails with an out-of-memory error, instead of aborting midway, when the system would not
+/// give the interpreter `bytes` of working memory. The interpreter's vectors are allocated as
+/// it goes (infallibly); asking for all of it first turns an impossible size into an error.
+/// (A size the system grants here but cannot back later is the operating system's to handle,
+/// as for any program.)
+fn reserve_working_memory(bytes: usize) -> Result<(), LowerError> {
+    let mut probe: Vec<u8> = Vec::new();
+    probe.try_reserve_exact(bytes).map_err(|_| {
+        LowerError::new(
+            LowerErrorKind::OutOfMemory,
+            format!(
+                "out of memory: cpu.reference needs up to {} of working memory for this kernel",
+                ByteCount(bytes as u128)
+            ),
+        )
+    })
 }
 
 /// The interpreted program, one node a line: `%2 = exp() %1 : f32[4]`.
