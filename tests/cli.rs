@@ -222,3 +222,178 @@ fn support_table_devices_and_demo_run() {
     let text = stdout(&demo);
     assert!(text.contains("every row sums to 1") && text.contains("compile"), "{text}");
 }
+
+/// Runs the binary with its stdout connected to `stdout`, capturing stderr.
+fn switchyard_with_stdout(args: &[&std::ffi::OsStr], stdout: std::process::Stdio) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(args)
+        .stdout(stdout)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+    args.iter().map(std::ffi::OsString::from).collect()
+}
+
+/// A pipe whose read end is already closed: the first write into it fails with EPIPE.
+fn closed_pipe() -> std::process::Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer.into()
+}
+
+fn no_panic(err: &str) {
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+}
+
+#[test]
+fn a_broken_pipe_on_stdout_ends_quietly_with_exit_0() {
+    let cases: [&[&str]; 7] = [
+        &["eval", "x * 2", "--input", "x=f32[1000]"],
+        &["plan", "exp(x*2+1)*y - x", "--input", "x=f32[64]", "--input", "y=f32[64]", "--code"],
+        &["support-table"],
+        &["devices"],
+        &["demo"],
+        &["bench", "--workload", "W7", "--runs", "1"],
+        &["--help"],
+    ];
+    for args in cases {
+        let args = os(args);
+        let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let o = switchyard_with_stdout(&refs, closed_pipe());
+        let err = stderr(&o);
+        no_panic(&err);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        // (A Vulkan loader probing for GPUs may complain on stderr; switchyard says nothing.)
+        assert!(!err.contains("cannot write") && !err.contains("Broken pipe"), "{args:?}: {err}");
+    }
+    // The shell form of the issue: the reader exits before switchyard writes.
+    let sh = Command::new("sh")
+        .arg("-c")
+        .arg("\"$0\" eval 'x * 2' --input 'x=f32[1000]' | true")
+        .arg(env!("CARGO_BIN_EXE_switchyard"))
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = stderr(&sh);
+    no_panic(&err);
+    assert!(!err.contains("cannot write") && !err.contains("Broken pipe"), "{err}");
+}
+
+#[test]
+fn a_failed_write_to_stdout_is_an_error_with_exit_1() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipping: no /dev/full here");
+        return;
+    }
+    let full = || std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    for args in [
+        &["eval", "x * 2", "--input", "x=f32[1000]"][..],
+        &["support-table", "--format", "json"],
+        &["devices"],
+        &["--version"],
+    ] {
+        let args = os(args);
+        let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        let o = switchyard_with_stdout(&refs, full().into());
+        let err = stderr(&o);
+        no_panic(&err);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        let line = "\nerror: cannot write the output: No space left on device";
+        assert!(format!("\n{err}").contains(line), "{args:?}: {err}");
+    }
+    // With stderr unwritable too, a failing command still exits 1 without a panic.
+    let o = Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .args(["eval", "exp(z)", "--input", "x=f32[3]"])
+        .stdout(full())
+        .stderr(full())
+        .status()
+        .unwrap();
+    assert_eq!(o.code(), Some(1));
+}
+
+/// A usage error: exit code 2 and clap's `error: ...` (with the usage or a pointer to `--help`)
+/// on stderr, nothing on stdout.
+fn usage_error(args: &[&std::ffi::OsStr]) -> String {
+    let o = switchyard_with_stdout(args, std::process::Stdio::piped());
+    let err = stderr(&o);
+    no_panic(&err);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert!(
+        err.starts_with("error: ") && (err.contains("Usage:") || err.contains("--help")),
+        "{args:?}: {err}"
+    );
+    assert!(o.stdout.is_empty(), "{args:?}: {}", stdout(&o));
+    err
+}
+
+#[test]
+fn usage_errors_exit_2_and_every_other_error_exits_1() {
+    let args = os(&["eval", "-x", "--input", "x=f32[3]"]);
+    let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let err = usage_error(&refs);
+    assert!(err.contains("'-x'") && err.contains("--"), "{err}");
+    // After `--` the same expression is fine.
+    let ok = switchyard(&["eval", "--input", "x=f32[3]", "--seed", "1", "--", "-x"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).starts_with("result: f32[3]"), "{}", stdout(&ok));
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bad = std::ffi::OsStr::from_bytes(b"x\xff * 2");
+        let input = std::ffi::OsStr::new("--input");
+        let err = usage_error(&[std::ffi::OsStr::new("eval"), bad, input, std::ffi::OsStr::new("x=f32[3]")]);
+        assert!(err.contains("invalid UTF-8"), "{err}");
+    }
+    for args in [&["frobnicate"][..], &["eval"], &["plan", "x", "--format", "svg"], &["bench", "--runs", "x"]]
+    {
+        let args = os(args);
+        let refs: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        usage_error(&refs);
+    }
+    // No command at all: clap's help, on stderr, as a usage error.
+    let o = switchyard(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Usage: switchyard <COMMAND>") && o.stdout.is_empty(), "{}", stderr(&o));
+    // Errors found after the command line parsed are exit 1 (see `fails`).
+    fails(&["bench", "--runs", "0"]);
+    fails(&["eval", "x", "--input", "x=f16[3]"]);
+}
+
+#[test]
+fn help_and_version_print_to_stdout_and_exit_0() {
+    for args in [&["--help"][..], &["eval", "--help"], &["-h"]] {
+        let o = switchyard(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains("Usage: switchyard"), "{}", stdout(&o));
+        assert!(o.stderr.is_empty(), "{}", stderr(&o));
+    }
+    let o = switchyard(&["--version"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), format!("switchyard {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn clip_with_one_bound_and_pad_of_bools_from_the_command_line() {
+    let x = save(&tmp("clip.npy"), &Array::from_vec(&[4], vec![-2.0f32, 0.5, 3.0, -0.25]).unwrap());
+    let out = tmp("clip_out.npy");
+    for (source, want) in [
+        // np.clip(x, 0, None), np.clip(x, min=0), np.clip(x, None, 1), np.clip(x, max=1)
+        ("clip(x, 0, None)", [0.0f32, 0.5, 3.0, 0.0]),
+        ("clip(x, min=0)", [0.0, 0.5, 3.0, 0.0]),
+        ("clip(x, None, 1)", [-2.0, 0.5, 1.0, -0.25]),
+        ("clip(x, max=1)", [-2.0, 0.5, 1.0, -0.25]),
+    ] {
+        let o = switchyard(&["eval", source, "--input", &format!("x={x}"), "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{source}: {}", stderr(&o));
+        assert_eq!(read_npy(&out).unwrap().to_vec::<f32>().unwrap(), want, "{source}");
+    }
+    let b = save(&tmp("pad_b.npy"), &Array::from_vec(&[2], vec![true, false]).unwrap());
+    let o = switchyard(&["eval", "pad(b, 1)", "--input", &format!("b={b}"), "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // np.pad(np.array([True, False]), 1)
+    assert_eq!(read_npy(&out).unwrap().to_vec::<bool>().unwrap(), [false, true, false, false]);
+}

@@ -145,3 +145,77 @@ fn errors_point_at_their_source() {
     let e = c.err("(x,)");
     assert!(e.contains("tuple"), "{e}");
 }
+
+/// NaN-aware comparison of f32 results: the `Debug` text (NaN prints as `NaN`).
+fn f32_text(a: &Array) -> String {
+    format!("{:?}", a.to_vec::<f32>().unwrap())
+}
+
+#[test]
+fn clip_takes_either_bound_or_neither() {
+    let c = Case::new()
+        .input("x", f32s(&[4], &[-2.0, f32::NAN, 0.5, 3.0]))
+        .input("lo", f32s(&[4], &[-3.0, 0.0, 1.0, 0.0]))
+        .input("n", Array::from_vec(&[3], vec![-5i32, 0, 7]).unwrap());
+    // x = np.array([-2, nan, 0.5, 3], dtype=np.float32)
+    // np.clip(x, 0, None), np.clip(x, min=0) -> [0, nan, 0.5, 3]
+    assert_eq!(f32_text(&c.eval("clip(x, 0, None)")), "[0.0, NaN, 0.5, 3.0]");
+    assert_eq!(f32_text(&c.eval("clip(x, min=0)")), "[0.0, NaN, 0.5, 3.0]");
+    // np.clip(x, None, 1), np.clip(x, max=1) -> [-2, nan, 0.5, 1]
+    assert_eq!(f32_text(&c.eval("clip(x, None, 1)")), "[-2.0, NaN, 0.5, 1.0]");
+    assert_eq!(f32_text(&c.eval("clip(x, max=1)")), "[-2.0, NaN, 0.5, 1.0]");
+    assert_eq!(c.eval("clip(x, min=0)").dtype(), DType::F32);
+    // An array bound: np.clip(x, lo, None) with lo = [-3, 0, 1, 0] -> [-2, nan, 1, 3]
+    assert_eq!(f32_text(&c.eval("clip(x, lo)")), "[-2.0, NaN, 1.0, 3.0]");
+    // Neither bound: the elements of x (array API), np.clip(x, None, None) in NumPy 2.1+.
+    assert_eq!(f32_text(&c.eval("clip(x)")), "[-2.0, NaN, 0.5, 3.0]");
+    assert_eq!(f32_text(&c.eval("clip(x, None, None)")), "[-2.0, NaN, 0.5, 3.0]");
+    // Both bounds still work; a NaN bound gives NaN, as in NumPy.
+    assert_eq!(f32_text(&c.eval("clip(x, 0, 1)")), "[0.0, NaN, 0.5, 1.0]");
+    assert_eq!(f32_text(&c.eval("clip(x, nan, None)")), "[NaN, NaN, NaN, NaN]");
+    // Integers keep their dtype: np.clip(np.array([-5, 0, 7], np.int32), -1, None) -> int32 [-1, 0, 7]
+    let ints = c.eval("clip(n, -1, None)");
+    assert_eq!(ints.dtype(), DType::I32);
+    assert_eq!(ints.to_vec::<i32>().unwrap(), vec![-1, 0, 7]);
+    assert_eq!(c.eval("clip(n, max=3)").to_vec::<i32>().unwrap(), vec![-5, 0, 3]);
+    // Bools are refused whichever bounds are given; an int tensor with a float bound too.
+    let e = c.err("clip(x > 0)");
+    assert!(e.contains("clip") && e.contains("numeric"), "{e}");
+    let e = c.err("clip(x > 0, max=1)");
+    assert!(e.contains("bool"), "{e}");
+    let e = c.err("clip(n, 0.5)");
+    assert!(e.contains("cast"), "{e}");
+    let e = c.err("clip(x, 0, None, 1)");
+    assert!(e.contains("too many"), "{e}");
+}
+
+#[test]
+fn pad_defaults_to_the_zero_of_the_dtype() {
+    let c = Case::new()
+        .input("b", Array::from_vec(&[2], vec![true, false]).unwrap())
+        .input("m", Array::from_vec(&[1, 2], vec![true, true]).unwrap())
+        .input("n", Array::from_vec(&[2], vec![-5i32, 7]).unwrap())
+        .input("x", f32s(&[2], &[1.5, -2.0]));
+    let bools = |s: &str| {
+        let a = c.eval(s);
+        assert_eq!(a.dtype(), DType::Bool, "{s}");
+        a.to_vec::<bool>().unwrap()
+    };
+    // np.pad(np.array([True, False]), 1) -> [False, True, False, False]
+    assert_eq!(bools("pad(b, 1)"), vec![false, true, false, false]);
+    // np.pad(b, 1, constant_values=True) -> [True, True, False, True]
+    assert_eq!(bools("pad(b, 1, value=true)"), vec![true, true, false, true]);
+    // np.pad(np.ones((1, 2), bool), ((1, 0), (0, 1))) -> [[F, F, F], [T, T, F]]
+    let padded = c.eval("pad(m, ((1, 0), (0, 1)))");
+    assert_eq!(padded.dims(), &[2, 3]);
+    assert_eq!(padded.to_vec::<bool>().unwrap(), vec![false, false, false, true, true, false]);
+    // np.pad(np.array([-5, 7], np.int32), (1, 2)) -> int32 [0, -5, 7, 0, 0]
+    let ints = c.eval("pad(n, (1, 2))");
+    assert_eq!(ints.dtype(), DType::I32);
+    assert_eq!(ints.to_vec::<i32>().unwrap(), vec![0, -5, 7, 0, 0]);
+    // np.pad(np.array([1.5, -2], np.float32), 1) -> float32 [0, 1.5, -2, 0]
+    assert_eq!(c.eval("pad(x, 1)").to_vec::<f32>().unwrap(), vec![0.0, 1.5, -2.0, 0.0]);
+    // A value of another kind than the array is still refused.
+    let e = c.err("pad(b, 1, value=0)");
+    assert!(e.contains("bool"), "{e}");
+}

@@ -2,7 +2,7 @@
 //! reference backend: promotion, weak scalars, integer rules, NaN, empty arrays, axes, slicing.
 
 use switchyard::prelude::*;
-use switchyard::{Error, Index, IrErrorKind};
+use switchyard::{Error, Index, IrErrorKind, Operand};
 
 fn run(t: &Tensor, inputs: &[(&str, &Array)]) -> Array {
     t.eval(Device::CPU, inputs).unwrap()
@@ -257,4 +257,35 @@ fn methods_chain_on_results() {
     assert_eq!((t.dtype(), t.dims()), (DType::F64, &[2usize, 1][..]));
     let e = (&x * 2.0).sum(5, true).exp().unwrap_err();
     assert!(e.to_string().starts_with("sum"), "{e}");
+}
+
+#[test]
+fn clip_bounds_are_optional_and_pad_zeros_fits_the_dtype() {
+    let g = Graph::new();
+    let x = g.input("x", DType::F64, &[4]).unwrap();
+    let xv = Array::from_vec(&[4], vec![-2.0, f64::NAN, 0.5, 3.0]).unwrap();
+    let lo = x.clip_min(0.0).unwrap();
+    let hi = x.clip_max(1.0).unwrap();
+    let both = x.clip(0.0, 1.0).unwrap();
+    let opt = x.clip_bounds(None, Some(Operand::from(1.0))).unwrap();
+    let out = g.compile(&[&lo, &hi, &both, &opt], Device::CPU).unwrap().run(&[("x", &xv)]).unwrap();
+    let text: Vec<String> = out.iter().map(|a| format!("{:?}", a.to_vec::<f64>().unwrap())).collect();
+    // NumPy: np.clip(x, 0, None), np.clip(x, None, 1), np.clip(x, 0, 1), np.clip(x, None, 1)
+    assert_eq!(text[0], "[0.0, NaN, 0.5, 3.0]");
+    assert_eq!(text[1], "[-2.0, NaN, 0.5, 1.0]");
+    assert_eq!(text[2], "[0.0, NaN, 0.5, 1.0]");
+    assert_eq!(text[3], text[1]);
+    // No bounds: x itself; bools are not clipped either way.
+    assert_eq!(x.clip_bounds(None, None).unwrap(), x);
+    let b = g.input("b", DType::Bool, &[2]).unwrap();
+    assert_eq!(ir_kind(b.clip_bounds(None, None).unwrap_err()), IrErrorKind::DTypeMismatch);
+    assert_eq!(ir_kind(b.clip_min(&b).unwrap_err()), IrErrorKind::DTypeMismatch);
+
+    // np.pad(np.array([True, False]), 1) pads with False.
+    let bv = Array::from_vec(&[2], vec![true, false]).unwrap();
+    let pz = b.pad_zeros(&[(1, 1)]).unwrap();
+    let pt = b.pad(&[(0, 1)], true).unwrap();
+    let out = g.compile(&[&pz, &pt], Device::CPU).unwrap().run(&[("b", &bv)]).unwrap();
+    assert_eq!(out[0].to_vec::<bool>().unwrap(), vec![false, true, false, false]);
+    assert_eq!(out[1].to_vec::<bool>().unwrap(), vec![true, false, true]);
 }

@@ -2,7 +2,8 @@
 
 use smallvec::SmallVec;
 use switchyard_ir::{
-    Axes, BinaryOp, DType, Device, IrError, IrErrorKind, NodeId, Op, ReduceOp, Shape, TensorType, UnaryOp,
+    Axes, BinaryOp, DType, Device, IrError, IrErrorKind, NodeId, Op, ReduceOp, Scalar, Shape, TensorType,
+    UnaryOp,
 };
 use switchyard_lower::Plan;
 use switchyard_runtime::{Array, Executable};
@@ -163,6 +164,22 @@ pub(crate) fn materialize(op: &str, operands: Vec<Operand>) -> Result<Vec<Tensor
             }
         })
         .collect()
+}
+
+/// `clip` takes numeric operands only, whichever bounds are given (the error `Op::Clip`'s
+/// type check gives).
+fn clip_needs_numeric(ts: &[&Tensor]) -> Result<()> {
+    if ts.iter().all(|t| t.dtype().is_numeric()) {
+        return Ok(());
+    }
+    let got: Vec<String> = ts.iter().map(|t| t.ty.to_string()).collect();
+    Err(IrError::new(
+        IrErrorKind::DTypeMismatch,
+        "clip",
+        format!("needs numeric operands, got {}", got.join(", ")),
+    )
+    .with_hint("cast bools to a numeric dtype, e.g. cast(x, dtype=f32)")
+    .into())
 }
 
 pub(crate) fn binary(op: BinaryOp, lhs: Operand, rhs: Operand) -> Result<Tensor> {
@@ -384,9 +401,43 @@ impl Tensor {
 
     /// Limits values to `[lo, hi]`; NaN stays NaN.
     pub fn clip(&self, lo: impl IntoOperand, hi: impl IntoOperand) -> Result<Tensor> {
-        let ts =
-            materialize("clip", vec![Operand::Tensor(self.clone()), lo.into_operand()?, hi.into_operand()?])?;
-        self.graph.add(Op::Clip, &[&ts[0], &ts[1], &ts[2]])
+        self.clip_bounds(Some(lo.into_operand()?), Some(hi.into_operand()?))
+    }
+
+    /// Limits values from below: `maximum(x, lo)`, as `clip(x, min=lo)`; NaN stays NaN.
+    pub fn clip_min(&self, lo: impl IntoOperand) -> Result<Tensor> {
+        self.clip_bounds(Some(lo.into_operand()?), None)
+    }
+
+    /// Limits values from above: `minimum(x, hi)`, as `clip(x, max=hi)`; NaN stays NaN.
+    pub fn clip_max(&self, hi: impl IntoOperand) -> Result<Tensor> {
+        self.clip_bounds(None, Some(hi.into_operand()?))
+    }
+
+    /// `clip` with either bound optional, as the array API allows: an absent bound does not
+    /// limit, and with neither the result is `self` (the elements unchanged). The operands
+    /// must be numeric whichever bounds are given.
+    pub fn clip_bounds(&self, lo: Option<Operand>, hi: Option<Operand>) -> Result<Tensor> {
+        let x = Operand::Tensor(self.clone());
+        match (lo, hi) {
+            (Some(lo), Some(hi)) => {
+                let ts = materialize("clip", vec![x, lo, hi])?;
+                self.graph.add(Op::Clip, &[&ts[0], &ts[1], &ts[2]])
+            }
+            (Some(lo), None) => self.clip_one_bound(BinaryOp::Maximum, lo),
+            (None, Some(hi)) => self.clip_one_bound(BinaryOp::Minimum, hi),
+            (None, None) => {
+                clip_needs_numeric(&[self])?;
+                Ok(self.clone())
+            }
+        }
+    }
+
+    /// `clip` with one bound: `op` is `maximum` for a lower bound, `minimum` for an upper.
+    fn clip_one_bound(&self, op: BinaryOp, bound: Operand) -> Result<Tensor> {
+        let ts = materialize("clip", vec![Operand::Tensor(self.clone()), bound])?;
+        clip_needs_numeric(&[&ts[0], &ts[1]])?;
+        self.graph.add(Op::Binary(op), &[&ts[0], &ts[1]])
     }
 
     /// Same elements in a new shape; one dim may be -1 (inferred).
@@ -476,6 +527,12 @@ impl Tensor {
     /// Pads with a constant: `(before, after)` per axis.
     pub fn pad(&self, widths: &[(usize, usize)], value: impl Into<Literal>) -> Result<Tensor> {
         let value = value.into().to_scalar(self.dtype(), "pad")?;
+        self.graph.add(Op::Pad { widths: widths.to_vec(), value }, &[self])
+    }
+
+    /// Pads with the zero of the tensor's dtype (`false` for bool), NumPy's default.
+    pub fn pad_zeros(&self, widths: &[(usize, usize)]) -> Result<Tensor> {
+        let value = Scalar::zero(self.dtype());
         self.graph.add(Op::Pad { widths: widths.to_vec(), value }, &[self])
     }
 

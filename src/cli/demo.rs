@@ -1,21 +1,25 @@
 //! `switchyard demo`: a small model-like expression, its plan, its result, and the time
 //! each stage took.
 
+use std::io::Write;
 use std::time::Instant;
 
 use switchyard::prelude::*;
 use switchyard::random_array;
 
+use super::CliResult;
+
 fn ms(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
 }
 
-/// Builds a dense layer with ReLU and a row softmax, plans, compiles and runs it.
-pub fn run() -> Result<(), String> {
+/// Builds a dense layer with ReLU and a row softmax, plans, compiles and runs it, writing
+/// the tour to `sink`.
+pub fn run(sink: &mut dyn Write) -> CliResult {
     let err = |e: switchyard::Error| e.to_string();
-    println!("switchyard demo: a dense layer, ReLU and a row softmax, built lazily.\n");
-    println!("  h   = maximum(x @ w + b, 0)          x: f32[64,128]  w: f32[128,32]  b: f32[32]");
-    println!("  out = exp(h - max(h, 1)) / sum(exp(h - max(h, 1)), 1)\n");
+    writeln!(sink, "switchyard demo: a dense layer, ReLU and a row softmax, built lazily.\n")?;
+    writeln!(sink, "  h   = maximum(x @ w + b, 0)          x: f32[64,128]  w: f32[128,32]  b: f32[32]")?;
+    writeln!(sink, "  out = exp(h - max(h, 1)) / sum(exp(h - max(h, 1)), 1)\n")?;
 
     let t0 = Instant::now();
     let g = Graph::new();
@@ -31,7 +35,7 @@ pub fn run() -> Result<(), String> {
     let t1 = Instant::now();
     let plan = g.plan(&[&out], Device::CPU).map_err(err)?;
     let plan_ms = ms(t1);
-    println!("{plan}\n");
+    writeln!(sink, "{plan}\n")?;
 
     let t2 = Instant::now();
     let exe = g.compile_plan(plan).map_err(err)?;
@@ -47,18 +51,19 @@ pub fn run() -> Result<(), String> {
 
     let values = result.to_f64_vec();
     let worst_row = values.chunks(32).map(|row| (row.iter().sum::<f64>() - 1.0).abs()).fold(0.0f64, f64::max);
-    println!("{}", crate::cli::summarize(&result));
-    println!("  every row sums to 1 within {worst_row:.1e}\n");
-    println!("stages:");
-    println!("  build graph      {build_ms:8.3} ms  ({} nodes)", g.to_ir().len());
-    println!("  optimize + plan  {plan_ms:8.3} ms");
-    println!("  compile          {compile_ms:8.3} ms  ({} kernels)", exe.kernels().len());
+    writeln!(sink, "{}", crate::cli::summarize(&result))?;
+    writeln!(sink, "  every row sums to 1 within {worst_row:.1e}\n")?;
+    writeln!(sink, "stages:")?;
+    writeln!(sink, "  build graph      {build_ms:8.3} ms  ({} nodes)", g.to_ir().len())?;
+    writeln!(sink, "  optimize + plan  {plan_ms:8.3} ms")?;
+    writeln!(sink, "  compile          {compile_ms:8.3} ms  ({} kernels)", exe.kernels().len())?;
     let mut used: Vec<String> = exe.plan().kernels.iter().map(|k| k.backend.clone()).collect();
     used.sort();
     used.dedup();
-    println!("  run              {run_ms:8.3} ms  (on {})", used.join(" and "));
-    println!(
+    writeln!(sink, "  run              {run_ms:8.3} ms  (on {})", used.join(" and "))?;
+    writeln!(
+        sink,
         "\nTry: switchyard plan 'exp(x*2+1)*y - x' --input x=f32[1024] --input y=f32[1024] --format dot"
-    );
+    )?;
     Ok(())
 }

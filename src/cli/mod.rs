@@ -4,12 +4,14 @@ mod demo;
 pub mod spec;
 
 use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use switchyard::stages::frontend::expr;
 use switchyard::{
-    random_array, read_npy, verified_support_table, write_npy, Array, Device, Engine, Graph,
+    read_npy, try_random_array, verified_support_table, write_npy, Array, Device, Engine, Graph,
     OptimizerOptions, Registry, Tensor,
 };
 
@@ -122,29 +124,74 @@ pub enum Command {
     },
 }
 
-/// Runs a command, returning what to print on success or an error message.
-pub fn run(cli: Cli) -> Result<(), String> {
+/// Why a command failed: a message for the user, or an error writing its output.
+#[derive(Debug)]
+pub enum Failure {
+    /// The command could not do what was asked (bad input, no such device, ...).
+    Message(String),
+    /// Writing the output failed; a broken pipe among these is not reported.
+    Output(io::Error),
+}
+
+impl Failure {
+    /// Whether this is a write into a pipe whose reader has gone (`... | head`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Failure::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Message(m) => f.write_str(m),
+            Failure::Output(e) => write!(f, "cannot write the output: {e}"),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(m: String) -> Failure {
+        Failure::Message(m)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(m: &str) -> Failure {
+        Failure::Message(m.to_string())
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        Failure::Output(e)
+    }
+}
+
+/// What a command returns: `Ok` once everything is written to `out`.
+pub type CliResult = Result<(), Failure>;
+
+/// Runs a command, writing what it prints to `out` (a failed write is a [`Failure::Output`]).
+pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
     match cli.command {
-        Command::Eval { expr, inputs, device, out, seed } => eval(&expr, &inputs, &device, out, seed),
+        Command::Eval { expr, inputs, device, out: path, seed } => {
+            eval(out, &expr, &inputs, &device, path, seed)
+        }
         Command::Plan { expr, inputs, device, format, no_opt, code, explain_cache } => {
             let show = PlanExtras { code, explain_cache };
-            plan(&expr, &inputs, &device, format, no_opt, show)
+            plan(out, &expr, &inputs, &device, format, no_opt, show)
         }
         Command::SupportTable { format } => {
             let table = verified_support_table(&Registry::with_builtins());
             match format {
-                TableFormat::Md => print!("{}", table.to_markdown()),
-                TableFormat::Json => println!("{}", table.to_json()),
+                TableFormat::Md => write!(out, "{}", table.to_markdown())?,
+                TableFormat::Json => writeln!(out, "{}", table.to_json())?,
             }
             Ok(())
         }
-        Command::Devices => {
-            devices();
-            Ok(())
-        }
-        Command::Demo => demo::run(),
+        Command::Devices => devices(out),
+        Command::Demo => demo::run(out),
         Command::Bench { workload, threads, runs, json, device } => {
-            bench(&workload, threads, runs, json, &device)
+            bench(out, &workload, threads, runs, json, &device)
         }
     }
 }
@@ -196,7 +243,10 @@ fn declare(
                              refusing to generate more than {MAX_RANDOM_INPUT_BYTES} bytes"
                         ));
                     }
-                    Some(random_array(dtype, &shape, seed.wrapping_add(i as u64)))
+                    Some(
+                        try_random_array(dtype, &shape, seed.wrapping_add(i as u64))
+                            .map_err(|e| format!("--input {name}: {e}"))?,
+                    )
                 } else {
                     None
                 };
@@ -212,7 +262,14 @@ fn declare(
     Ok((env, arrays))
 }
 
-fn eval(source: &str, specs: &[String], device: &str, out: Option<PathBuf>, seed: u64) -> Result<(), String> {
+fn eval(
+    out: &mut dyn Write,
+    source: &str,
+    specs: &[String],
+    device: &str,
+    path: Option<PathBuf>,
+    seed: u64,
+) -> CliResult {
     let device = parse_device(device)?;
     let g = Graph::new();
     let (env, arrays) = declare(&g, specs, seed, true)?;
@@ -221,10 +278,10 @@ fn eval(source: &str, specs: &[String], device: &str, out: Option<PathBuf>, seed
     let bound: Vec<(&str, &Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
     let mut results = exe.run_round_trip(&bound).map_err(|e| e.to_string())?;
     let result = results.pop().ok_or("the executable returned no result")?;
-    println!("{}", summarize(&result));
-    if let Some(path) = out {
+    writeln!(out, "{}", summarize(&result))?;
+    if let Some(path) = path {
         write_npy(&path, &result).map_err(|e| e.to_string())?;
-        println!("wrote {}", path.display());
+        writeln!(out, "wrote {}", path.display())?;
     }
     Ok(())
 }
@@ -261,13 +318,14 @@ struct PlanExtras {
 }
 
 fn plan(
+    out: &mut dyn Write,
     source: &str,
     specs: &[String],
     device: &str,
     format: PlanFormat,
     no_opt: bool,
     show: PlanExtras,
-) -> Result<(), String> {
+) -> CliResult {
     let device = parse_device(device)?;
     let mut engine = Engine::global();
     if no_opt {
@@ -279,10 +337,10 @@ fn plan(
     let plan = g.plan(&[&t], device).map_err(|e| e.to_string())?;
     let json_with_caches = show.explain_cache && matches!(format, PlanFormat::Json);
     match format {
-        PlanFormat::Text => println!("{plan}"),
-        PlanFormat::Dot => print!("{}", plan.to_dot()),
+        PlanFormat::Text => writeln!(out, "{plan}")?,
+        PlanFormat::Dot => write!(out, "{}", plan.to_dot())?,
         PlanFormat::Json if json_with_caches => {}
-        PlanFormat::Json => println!("{}", plan.to_json()),
+        PlanFormat::Json => writeln!(out, "{}", plan.to_json())?,
     }
     if !show.code && !show.explain_cache {
         return Ok(());
@@ -292,8 +350,9 @@ fn plan(
     let exe = g.compile_plan(plan).map_err(|e| e.to_string())?;
     if show.code {
         for (i, (k, backend)) in exe.kernels().iter().zip(backends).enumerate() {
-            println!("\n; kernel {i} on {backend}");
-            println!("{}", k.code().unwrap_or_else(|| "; (interpreted: no generated code)".to_string()));
+            writeln!(out, "\n; kernel {i} on {backend}")?;
+            let code = k.code().unwrap_or_else(|| "; (interpreted: no generated code)".to_string());
+            writeln!(out, "{code}")?;
         }
     }
     if show.explain_cache {
@@ -301,13 +360,13 @@ fn plan(
         match plan_json {
             Some(plan_json) => {
                 let plan: serde_json::Value = serde_json::from_str(&plan_json).map_err(|e| e.to_string())?;
-                let out = serde_json::json!({ "plan": plan, "kernel_caches": caches });
-                println!("{out}");
+                let both = serde_json::json!({ "plan": plan, "kernel_caches": caches });
+                writeln!(out, "{both}")?;
             }
             None => {
                 // Caches this plan never touched (no entries, no lookups) say nothing.
                 for c in caches.iter().filter(|c| !c.entries.is_empty() || c.hits + c.misses > 0) {
-                    print!("\n{c}");
+                    write!(out, "\n{c}")?;
                 }
             }
         }
@@ -316,12 +375,13 @@ fn plan(
 }
 
 fn bench(
+    out: &mut dyn Write,
     workload: &str,
     threads: Option<usize>,
     runs: usize,
     json: bool,
     device: &str,
-) -> Result<(), String> {
+) -> CliResult {
     use switchyard::bench::{run_on, triad_gbps, WORKLOADS};
     let device = parse_device(device)?;
     let ids: Vec<&str> = if workload.eq_ignore_ascii_case("all") {
@@ -344,91 +404,87 @@ fn bench(
         builder = builder.num_threads(n);
     }
     let pool = builder.build().map_err(|e| format!("cannot start {threads:?} threads: {e}"))?;
-    pool.install(|| {
-        let triad = triad_gbps();
-        if !json {
-            println!(
-                "device {device}, threads {}, host triad {triad:.1} GB/s, median of {runs} runs after warm-up\n",
-                rayon::current_num_threads()
-            );
-            println!(
-                "{:<4} {:>10} {:>10} {:>8} {:>9} {:>8} {:>11} {:>12} {:>9}",
-                "",
-                "median ms",
-                "min ms",
-                "GB/s",
-                "floor ms",
-                "x floor",
-                "ndarray ms",
-                "first call",
-                "max diff"
-            );
-        }
-        for id in ids {
-            let r = match run_on(id, runs, triad, device) {
-                Ok(r) => r,
-                // On a device, a workload it cannot plan is reported and skipped.
-                Err(e) if device != Device::CPU => {
-                    println!("{id:<4} not run on {device}: {}", e.to_string().replace('\n', "\n     "));
-                    continue;
-                }
-                Err(e) => return Err(format!("{id}: {e}")),
-            };
-            if json {
-                println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
-            } else {
-                let extra = match (id, r.gflops) {
-                    ("W7", _) => format!("  ({:.1} us per call)", r.median_ms * 1e3),
-                    (_, Some(g)) => format!("  ({g:.1} GFLOP/s)"),
-                    _ => String::new(),
-                };
-                println!(
-                    "{:<4} {:>10.3} {:>10.3} {:>8.1} {:>9.2} {:>8.1} {:>11.2} {:>10.1}ms {:>9.1e}{extra}",
-                    r.workload,
-                    r.median_ms,
-                    r.min_ms,
-                    r.gbps,
-                    r.floor_ms,
-                    r.median_ms / r.floor_ms,
-                    r.ndarray_ms,
-                    r.first_call_ms,
-                    r.max_rel_diff
-                );
+    // Only the measurements run in the pool; the output is written here, on this thread.
+    let (triad, pool_threads) = pool.install(|| (triad_gbps(), rayon::current_num_threads()));
+    if !json {
+        writeln!(
+            out,
+            "device {device}, threads {pool_threads}, host triad {triad:.1} GB/s, median of {runs} runs after warm-up\n"
+        )?;
+        writeln!(
+            out,
+            "{:<4} {:>10} {:>10} {:>8} {:>9} {:>8} {:>11} {:>12} {:>9}",
+            "", "median ms", "min ms", "GB/s", "floor ms", "x floor", "ndarray ms", "first call", "max diff"
+        )?;
+    }
+    for id in ids {
+        let r = match pool.install(|| run_on(id, runs, triad, device)) {
+            Ok(r) => r,
+            // On a device, a workload it cannot plan is reported and skipped.
+            Err(e) if device != Device::CPU => {
+                let why = e.to_string().replace('\n', "\n     ");
+                writeln!(out, "{id:<4} not run on {device}: {why}")?;
+                continue;
             }
+            Err(e) => return Err(format!("{id}: {e}").into()),
+        };
+        if json {
+            writeln!(out, "{}", serde_json::to_string(&r).map_err(|e| e.to_string())?)?;
+        } else {
+            let extra = match (id, r.gflops) {
+                ("W7", _) => format!("  ({:.1} us per call)", r.median_ms * 1e3),
+                (_, Some(g)) => format!("  ({g:.1} GFLOP/s)"),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "{:<4} {:>10.3} {:>10.3} {:>8.1} {:>9.2} {:>8.1} {:>11.2} {:>10.1}ms {:>9.1e}{extra}",
+                r.workload,
+                r.median_ms,
+                r.min_ms,
+                r.gbps,
+                r.floor_ms,
+                r.median_ms / r.floor_ms,
+                r.ndarray_ms,
+                r.first_call_ms,
+                r.max_rel_diff
+            )?;
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
-fn devices() {
+fn devices(out: &mut dyn Write) -> CliResult {
     let registry = Registry::with_builtins();
-    println!("op set version {}", switchyard::OP_SET_VERSION);
+    writeln!(out, "op set version {}", switchyard::OP_SET_VERSION)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("cpu: host CPU, {threads} hardware threads");
-    print_backends(&registry, switchyard::DeviceKind::Cpu);
+    writeln!(out, "cpu: host CPU, {threads} hardware threads")?;
+    print_backends(out, &registry, switchyard::DeviceKind::Cpu)?;
     let gpus = registry.devices();
     if registry.for_device(switchyard::DeviceKind::Gpu).is_empty() {
-        println!("gpu: not available (no backend registered for gpu devices in this build)");
-        return;
+        writeln!(out, "gpu: not available (no backend registered for gpu devices in this build)")?;
+        return Ok(());
     }
     if gpus.is_empty() {
-        println!("gpu: no device found (no Vulkan adapter or CUDA driver here)");
+        writeln!(out, "gpu: no device found (no Vulkan adapter or CUDA driver here)")?;
     }
     for d in &gpus {
         let kind = if d.software { "software" } else { "hardware" };
-        println!("{}: {} via {} ({kind})", d.device, d.adapter, d.runtime);
+        writeln!(out, "{}: {} via {} ({kind})", d.device, d.adapter, d.runtime)?;
     }
-    print_backends(&registry, switchyard::DeviceKind::Gpu);
+    print_backends(out, &registry, switchyard::DeviceKind::Gpu)
 }
 
-fn print_backends(registry: &Registry, kind: switchyard::DeviceKind) {
+fn print_backends(out: &mut dyn Write, registry: &Registry, kind: switchyard::DeviceKind) -> CliResult {
     for b in registry.for_device(kind) {
-        println!(
+        writeln!(
+            out,
             "  {:<16} version {:<8} op set {:<5} priority {}",
             b.name(),
             b.version(),
             b.op_set_version().to_string(),
             b.priority()
-        );
+        )?;
     }
+    Ok(())
 }

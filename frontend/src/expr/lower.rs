@@ -544,14 +544,17 @@ impl Lowerer<'_> {
             }
             "clip" => {
                 let x = want_tensor(a.required(0, "x")?, "x")?;
-                let lo = self.operand(
-                    a.take(1, "min")?.ok_or_else(|| ExprError::new("clip() needs `min`", a.span))?,
-                )?;
-                let hi = self.operand(
-                    a.take(2, "max")?.ok_or_else(|| ExprError::new("clip() needs `max`", a.span))?,
-                )?;
+                // Either bound may be absent or None (the array API's `clip`).
+                let mut bound = |pos, name| -> VResult<Option<Operand>> {
+                    match a.take(pos, name)? {
+                        None | Some((Value::None, _)) => Ok(None),
+                        Some(v) => self.operand(v).map(Some),
+                    }
+                };
+                let lo = bound(1, "min")?;
+                let hi = bound(2, "max")?;
                 a.finish()?;
-                x.clip(lo, hi)
+                x.clip_bounds(lo, hi)
             }
             "cast" | "astype" => {
                 let x = want_tensor(a.required(0, "x")?, "x")?;
@@ -600,14 +603,14 @@ impl Lowerer<'_> {
             "pad" => {
                 let x = want_tensor(a.required(0, "x")?, "x")?;
                 let w = a.required(1, "pad_width")?;
-                let value = a
-                    .take(2, "value")?
-                    .map(|v| want_lit(&v, "value"))
-                    .transpose()?
-                    .unwrap_or(Literal::Int(0));
+                let value = a.take(2, "value")?.map(|v| want_lit(&v, "value")).transpose()?;
                 a.finish()?;
                 let widths = pad_widths(&w, x.rank())?;
-                x.pad(&widths, value)
+                // NumPy pads with the zero of the array's dtype (`False` for bool) by default.
+                match value {
+                    Some(value) => x.pad(&widths, value),
+                    None => x.pad_zeros(&widths),
+                }
             }
             "concat" | "stack" => {
                 let arrays = a.required(0, "arrays")?;
