@@ -14,6 +14,12 @@
 //!   NaN gives 0. Integer to narrower integer wraps. Anything to bool is `x != 0` (NaN is true).
 //! - `clip(x, lo, hi)` is `minimum(maximum(x, lo), hi)`: NaN anywhere gives NaN, and `lo > hi`
 //!   gives `hi`.
+//!
+//! Same bits on every machine: transcendental functions (`exp`, `log`, `sin`, `pow`, `atan2`,
+//! ...) come from the pure-Rust `libm` crate, never from the platform's C library, whose
+//! results differ between systems in the last place. Everything else used here is exact in
+//! IEEE arithmetic (`+ - * /`, `sqrt`, `%` (`fmod`), `floor`, `ceil`, rounding, `abs`,
+//! `copysign`), so it gives the same bits everywhere anyway.
 
 use crate::op::{BinaryOp, DTypeRule, UnaryOp};
 use crate::{DType, Scalar};
@@ -62,6 +68,102 @@ fn compare_ord<T: PartialOrd>(op: BinaryOp, x: T, y: T) -> bool {
     }
 }
 
+/// The transcendental functions of one float type, from the `libm` crate (so the reference
+/// semantics do not depend on the platform's libm). Named like the `f32`/`f64` methods they
+/// replace.
+trait Libm: Sized {
+    fn exp(self) -> Self;
+    fn exp2(self) -> Self;
+    fn exp_m1(self) -> Self;
+    fn ln(self) -> Self;
+    fn log2(self) -> Self;
+    fn ln_1p(self) -> Self;
+    fn sin(self) -> Self;
+    fn cos(self) -> Self;
+    fn tan(self) -> Self;
+    fn tanh(self) -> Self;
+    fn powf(self, y: Self) -> Self;
+    fn atan2(self, x: Self) -> Self;
+}
+
+impl Libm for f32 {
+    fn exp(self) -> f32 {
+        libm::expf(self)
+    }
+    fn exp2(self) -> f32 {
+        libm::exp2f(self)
+    }
+    fn exp_m1(self) -> f32 {
+        libm::expm1f(self)
+    }
+    fn ln(self) -> f32 {
+        libm::logf(self)
+    }
+    fn log2(self) -> f32 {
+        libm::log2f(self)
+    }
+    fn ln_1p(self) -> f32 {
+        libm::log1pf(self)
+    }
+    fn sin(self) -> f32 {
+        libm::sinf(self)
+    }
+    fn cos(self) -> f32 {
+        libm::cosf(self)
+    }
+    fn tan(self) -> f32 {
+        libm::tanf(self)
+    }
+    fn tanh(self) -> f32 {
+        libm::tanhf(self)
+    }
+    fn powf(self, y: f32) -> f32 {
+        libm::powf(self, y)
+    }
+    fn atan2(self, x: f32) -> f32 {
+        libm::atan2f(self, x)
+    }
+}
+
+impl Libm for f64 {
+    fn exp(self) -> f64 {
+        libm::exp(self)
+    }
+    fn exp2(self) -> f64 {
+        libm::exp2(self)
+    }
+    fn exp_m1(self) -> f64 {
+        libm::expm1(self)
+    }
+    fn ln(self) -> f64 {
+        libm::log(self)
+    }
+    fn log2(self) -> f64 {
+        libm::log2(self)
+    }
+    fn ln_1p(self) -> f64 {
+        libm::log1p(self)
+    }
+    fn sin(self) -> f64 {
+        libm::sin(self)
+    }
+    fn cos(self) -> f64 {
+        libm::cos(self)
+    }
+    fn tan(self) -> f64 {
+        libm::tan(self)
+    }
+    fn tanh(self) -> f64 {
+        libm::tanh(self)
+    }
+    fn powf(self, y: f64) -> f64 {
+        libm::pow(self, y)
+    }
+    fn atan2(self, x: f64) -> f64 {
+        libm::atan2(self, x)
+    }
+}
+
 macro_rules! float_element {
     ($t:ty, $variant:ident, $dtype:expr) => {
         impl Element for $t {
@@ -98,17 +200,17 @@ macro_rules! float_element {
                         }
                     }
                     Sqrt => x.sqrt(),
-                    Exp => x.exp(),
-                    Exp2 => x.exp2(),
-                    Expm1 => x.exp_m1(),
-                    Log => x.ln(),
-                    Log2 => x.log2(),
-                    Log1p => x.ln_1p(),
-                    Sin => x.sin(),
-                    Cos => x.cos(),
-                    Tan => x.tan(),
-                    Tanh => x.tanh(),
-                    Sigmoid => 1.0 / (1.0 + (-x).exp()),
+                    Exp => Libm::exp(x),
+                    Exp2 => Libm::exp2(x),
+                    Expm1 => Libm::exp_m1(x),
+                    Log => Libm::ln(x),
+                    Log2 => Libm::log2(x),
+                    Log1p => Libm::ln_1p(x),
+                    Sin => Libm::sin(x),
+                    Cos => Libm::cos(x),
+                    Tan => Libm::tan(x),
+                    Tanh => Libm::tanh(x),
+                    Sigmoid => 1.0 / (1.0 + Libm::exp(-x)),
                     Floor => x.floor(),
                     Ceil => x.ceil(),
                     Round => x.round_ties_even(),
@@ -134,7 +236,7 @@ macro_rules! float_element {
                     Sub => x - y,
                     Mul => x * y,
                     Div => x / y,
-                    Pow => x.powf(y),
+                    Pow => Libm::powf(x, y),
                     Maximum => {
                         if x.is_nan() || y.is_nan() {
                             <$t>::NAN
@@ -185,7 +287,7 @@ macro_rules! float_element {
                             fl
                         }
                     }
-                    Atan2 => x.atan2(y),
+                    Atan2 => Libm::atan2(x, y),
                     Eq | Ne | Lt | Le | Gt | Ge | LogicalAnd | LogicalOr | LogicalXor => x,
                 }
             }
@@ -458,6 +560,58 @@ mod tests {
         assert_eq!(cast_scalar(Scalar::F64(-2.7), DType::I64), Scalar::I64(-2));
         assert_eq!(cast_scalar(Scalar::I64(1 << 32), DType::I32), Scalar::I32(0));
         assert_eq!(cast_scalar(Scalar::F32(f32::NAN), DType::Bool), Scalar::Bool(true));
+    }
+
+    #[test]
+    fn transcendentals_are_the_libm_crates_bit_for_bit() {
+        // The platform's libm differs from these in the last place for many of these inputs
+        // (e.g. glibc's `exp`); the reference semantics must not depend on the machine.
+        let xs = [-40.5, -3.75, -1.0, -0.3, -0.0, 0.0, 1e-9, 0.1, 0.7, 1.0, 2.5, 9.0, 88.5, 1e5, 1e22];
+        type Table<T> = [(UnaryOp, fn(T) -> T); 10];
+        let unary_f64: Table<f64> = [
+            (UnaryOp::Exp, libm::exp),
+            (UnaryOp::Exp2, libm::exp2),
+            (UnaryOp::Expm1, libm::expm1),
+            (UnaryOp::Log, libm::log),
+            (UnaryOp::Log2, libm::log2),
+            (UnaryOp::Log1p, libm::log1p),
+            (UnaryOp::Sin, libm::sin),
+            (UnaryOp::Cos, libm::cos),
+            (UnaryOp::Tan, libm::tan),
+            (UnaryOp::Tanh, libm::tanh),
+        ];
+        let unary_f32: Table<f32> = [
+            (UnaryOp::Exp, libm::expf),
+            (UnaryOp::Exp2, libm::exp2f),
+            (UnaryOp::Expm1, libm::expm1f),
+            (UnaryOp::Log, libm::logf),
+            (UnaryOp::Log2, libm::log2f),
+            (UnaryOp::Log1p, libm::log1pf),
+            (UnaryOp::Sin, libm::sinf),
+            (UnaryOp::Cos, libm::cosf),
+            (UnaryOp::Tan, libm::tanf),
+            (UnaryOp::Tanh, libm::tanhf),
+        ];
+        for &x in &xs {
+            for (op, f) in unary_f64 {
+                assert_eq!(f64::unary(op, x).to_bits(), f(x).to_bits(), "{op:?}({x})");
+            }
+            let x32 = x as f32;
+            for (op, f) in unary_f32 {
+                assert_eq!(f32::unary(op, x32).to_bits(), f(x32).to_bits(), "{op:?}({x32})");
+            }
+            let sig = 1.0 / (1.0 + libm::exp(-x));
+            assert_eq!(f64::unary(UnaryOp::Sigmoid, x).to_bits(), sig.to_bits(), "sigmoid({x})");
+            for &y in &[-2.5, -0.0, 0.5, 3.0, 7.25] {
+                assert_eq!(f64::binary(Pow, x.abs(), y).to_bits(), libm::pow(x.abs(), y).to_bits());
+                assert_eq!(f64::binary(Atan2, x, y).to_bits(), libm::atan2(x, y).to_bits());
+                let (a, b) = (x32.abs(), y as f32);
+                assert_eq!(f32::binary(Pow, a, b).to_bits(), libm::powf(a, b).to_bits());
+                assert_eq!(f32::binary(Atan2, x32, b).to_bits(), libm::atan2f(x32, b).to_bits());
+            }
+        }
+        // Constant folding goes through the same functions.
+        assert_eq!(unary_scalar(UnaryOp::Exp, Scalar::F64(0.7)), Scalar::F64(libm::exp(0.7)));
     }
 
     #[test]

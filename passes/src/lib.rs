@@ -2,9 +2,9 @@
 //!
 //! What it is: the pipeline entry point [`optimize`], which rebuilds the reachable part of a
 //! graph (dead-code elimination, [`dce`]) while folding constant subgraphs
-//! ([`const_fold`]), then runs the e-graph optimizer ([`egraph`]: egg rewrites under node,
-//! iteration and time limits, extraction of the cheapest DAG under a [`CostModel`]), and
-//! the [`Report`] of what fired.
+//! ([`const_fold`]), then runs the e-graph optimizer ([`egraph`]: egg rewrites under node and
+//! iteration limits, and a wall-clock limit only when asked for; extraction of the cheapest
+//! DAG under a [`CostModel`]), and the [`Report`] of what fired.
 //!
 //! What it is not: it knows nothing of backends, devices or buffers.
 //!
@@ -13,6 +13,8 @@
 //!   semantics ([`switchyard_ir::elementwise`]) as the reference backend, NaN stays NaN.
 //! - The output graph is valid (every node re-inferred by `Graph::add`), and the i-th output
 //!   of the result computes what the i-th requested output computed.
+//! - Deterministic: with the default options (no time limit) the result depends only on the
+//!   graph, the outputs, the options and the cost model, never on how loaded the machine is.
 #![warn(missing_docs)]
 
 pub mod const_fold;
@@ -28,6 +30,12 @@ pub use egraph::cost::{CostModel, MemoryTraffic};
 pub use report::Report;
 
 /// What the optimizer may do. Part of the engine's cache key, hence `Hash` and `Eq`.
+///
+/// The default budget is counted in work, not time: the e-graph stops at
+/// [`DEFAULT_NODE_LIMIT`] e-nodes or after [`DEFAULT_ITER_LIMIT`] iterations, whichever comes
+/// first, so the same graph always gives the same plan. A wall-clock limit
+/// ([`Options::time_limit`]) is available but off by default, because a plan cut short by
+/// time depends on the machine's load.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Options {
     /// Fold subgraphs whose inputs are all constants.
@@ -41,20 +49,29 @@ pub struct Options {
     pub node_limit: usize,
     /// Stop rewriting after this many iterations over the rules.
     pub iter_limit: usize,
-    /// Stop rewriting after this long (checked between rules; extraction comes on top).
-    pub time_limit: Duration,
+    /// Also stop rewriting after this long (checked between rules; extraction comes on top).
+    /// `None`, the default, sets no wall-clock limit. With a limit the result may depend on
+    /// the machine's speed and load.
+    pub time_limit: Option<Duration>,
 }
 
+/// The default [`Options::node_limit`]: e-nodes (egg's hash-cons table) before rewriting stops.
+pub const DEFAULT_NODE_LIMIT: usize = 100_000;
+
+/// The default [`Options::iter_limit`]: iterations over the rules before rewriting stops.
+pub const DEFAULT_ITER_LIMIT: usize = 16;
+
 impl Default for Options {
-    /// Constant folding and the e-graph on, fast-math off.
+    /// Constant folding and the e-graph on, fast-math off; budget [`DEFAULT_NODE_LIMIT`]
+    /// e-nodes and [`DEFAULT_ITER_LIMIT`] iterations, no time limit.
     fn default() -> Options {
         Options {
             const_fold: true,
             egraph: true,
             fast_math: false,
-            node_limit: 100_000,
-            iter_limit: 16,
-            time_limit: Duration::from_millis(50),
+            node_limit: DEFAULT_NODE_LIMIT,
+            iter_limit: DEFAULT_ITER_LIMIT,
+            time_limit: None,
         }
     }
 }
@@ -68,6 +85,12 @@ impl Options {
     /// The default options plus the fast-math rules.
     pub fn fast_math() -> Options {
         Options { fast_math: true, ..Options::default() }
+    }
+
+    /// These options with a wall-clock limit on rewriting as well (the result may then depend
+    /// on the machine's speed and load).
+    pub fn with_time_limit(self, limit: Duration) -> Options {
+        Options { time_limit: Some(limit), ..self }
     }
 }
 

@@ -111,7 +111,7 @@ fn chain_of_10k_nodes_under_tight_limits() {
         ("default", Options::default()),
         ("node limit 12k", Options { node_limit: 12_000, ..Options::default() }),
         ("1 iteration", Options { iter_limit: 1, ..Options::default() }),
-        ("1 ms", Options { time_limit: Duration::from_millis(1), ..Options::default() }),
+        ("1 ms", Options::default().with_time_limit(Duration::from_millis(1))),
     ] {
         let (out, t) = timed(&b.g, &outs, &options);
         println!(

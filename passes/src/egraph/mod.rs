@@ -1,7 +1,8 @@
 //! The e-graph stage of [`crate::optimize`]: the graph goes into an egg e-graph
 //! ([`lang`], with the [`analysis`] tracking types and constants), the [`rules`] run under
-//! explicit node, iteration and time limits, and [`extract`] takes the cheapest DAG under a
-//! [`cost`] model back out as a new, re-type-checked graph.
+//! explicit node and iteration limits (and a time limit only where [`Options::time_limit`]
+//! asks for one), and [`extract`] takes the cheapest DAG under a [`cost`] model back out as a
+//! new, re-type-checked graph.
 //!
 //! Safety nets: a rule's result is unioned only when it has the matched class's exact type;
 //! if the analysis ever sees an inconsistency (ill-typed e-node, different types or constants
@@ -15,6 +16,7 @@ pub mod lang;
 pub mod rules;
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use egg::{Id, Rewrite, Runner, SimpleScheduler, StopReason};
 use switchyard_ir::{Graph, IrError, NodeId};
@@ -36,6 +38,10 @@ pub fn load(graph: &Graph, fold: bool) -> (SyGraph, Vec<Id>) {
     (egraph, class_of)
 }
 
+/// egg always checks a time limit; without one in the options it gets one no run reaches
+/// (about 31,700 years), so only the node and iteration limits decide where rewriting stops.
+const NO_TIME_LIMIT: Duration = Duration::from_secs(1 << 40);
+
 type Rewrites = Result<Vec<Rewrite<SyNode, TypeAnalysis>>, String>;
 
 /// The rule set as egg rewrites, built once per process (with and without fast-math).
@@ -55,9 +61,10 @@ fn describe(stop: &StopReason, options: &Options) -> Option<String> {
         StopReason::Saturated => None,
         StopReason::IterationLimit(n) => Some(format!("iteration limit ({n} iterations)")),
         StopReason::NodeLimit(n) => Some(format!("node limit ({n} e-nodes > {})", options.node_limit)),
-        StopReason::TimeLimit(s) => {
-            Some(format!("time limit ({:.3} ms > {:?})", s * 1000.0, options.time_limit))
-        }
+        StopReason::TimeLimit(s) => match options.time_limit {
+            Some(limit) => Some(format!("time limit ({:.3} ms > {limit:?})", s * 1000.0)),
+            None => Some(format!("time limit ({:.3} ms)", s * 1000.0)),
+        },
         StopReason::Other(why) => Some(why.clone()),
     }
 }
@@ -87,7 +94,7 @@ pub fn run(
         .with_scheduler(SimpleScheduler)
         .with_node_limit(options.node_limit)
         .with_iter_limit(options.iter_limit)
-        .with_time_limit(options.time_limit)
+        .with_time_limit(options.time_limit.unwrap_or(NO_TIME_LIMIT))
         .run(rewrites.iter());
 
     for iteration in &runner.iterations {
