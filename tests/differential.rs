@@ -4,9 +4,21 @@
 //! within a tolerance far above the JIT's declared few ulps but far below any real bug.
 //! The same random graphs, with special values in the data and identity-prone constants,
 //! must also agree with and without optimization on the reference backend.
+//!
+//! `random_programs_agree_on_every_backend` is the scaled run: random programs in the
+//! expression language over every dtype (bool, i32, i64, f32, f64), broadcasting, zero-size
+//! and rank-0 inputs, shape ops (reshape, permute, slices with steps, flip, expand, squeeze,
+//! broadcast, pad, concat, stack), reductions over any set of axes, casts, `where` and matmul,
+//! on the default CPU engine and on the GPU where one is present, against the unoptimized
+//! reference. `SWITCHYARD_DIFFERENTIAL_CASES=N` sets the number of programs (default 400)
+//! and `SWITCHYARD_DIFFERENTIAL_SEED` the first seed; a failure prints the program text and
+//! its seed, to replay with `switchyard eval`.
+
+mod common;
 
 use std::sync::Arc;
 
+use common::{declare_inputs, input_data, inputs_read, Programs, Rng};
 use proptest::prelude::*;
 use switchyard::prelude::*;
 use switchyard::stages::lower::ReferenceBackend;
@@ -174,4 +186,189 @@ proptest! {
             );
         }
     }
+}
+
+/// Compares one output element by element: equal values (NaN where NaN; the sign of a zero
+/// is left to the conformance suite, since `maximum(-0, 0)` may give either) when every
+/// backend must compute the program exactly (`exact`), else equal infinities and finite
+/// values within `rtol` of the larger magnitude (at least 1).
+fn compare(want: &Array, got: &Array, exact: bool, rtol: f64) -> Result<(), String> {
+    if want.dims() != got.dims() || want.dtype() != got.dtype() {
+        return Err(format!("type: {}{:?} vs {}{:?}", want.dtype(), want.dims(), got.dtype(), got.dims()));
+    }
+    let (w, g) = (want.to_f64_vec(), got.to_f64_vec());
+    for (k, (&a, &b)) in w.iter().zip(&g).enumerate() {
+        let same = if a.is_nan() || b.is_nan() {
+            a.is_nan() && b.is_nan()
+        } else if exact || a.is_infinite() || b.is_infinite() {
+            a == b
+        } else {
+            (a - b).abs() <= rtol * a.abs().max(b.abs()).max(1.0)
+        };
+        if !same {
+            return Err(format!("element {k}: reference {a:e} vs {b:e}"));
+        }
+    }
+    Ok(())
+}
+
+/// The relative tolerance of an inexact program: f32's where f32 arithmetic is involved.
+fn tolerance(text: &str) -> f64 {
+    let f32_inputs =
+        inputs_read(text).iter().any(|n| common::INPUTS.iter().any(|i| i.0 == *n && i.1 == DType::F32));
+    if f32_inputs || text.contains("f32") {
+        2e-4
+    } else {
+        1e-9
+    }
+}
+
+/// The same data with every float scaled by `1 + u * delta`, `u` in [-1, 1] (the rest as is).
+fn perturbed(data: &[(&'static str, Array)], seed: u64) -> Vec<(&'static str, Array)> {
+    let mut rng = Rng::new(seed ^ 0x5EED);
+    data.iter()
+        .map(|(name, a)| {
+            let mut jitter =
+                |delta: f64| 1.0 + ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * delta;
+            let b = match a.dtype() {
+                DType::F32 => Array::from_vec(
+                    a.dims(),
+                    a.to_vec::<f32>()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|v| (f64::from(v) * jitter(1e-5)) as f32)
+                        .collect(),
+                ),
+                DType::F64 => Array::from_vec(
+                    a.dims(),
+                    a.to_vec::<f64>().unwrap_or_default().into_iter().map(|v| v * jitter(1e-11)).collect(),
+                ),
+                _ => Ok(a.clone()),
+            };
+            (*name, b.unwrap_or_else(|_| a.clone()))
+        })
+        .collect()
+}
+
+/// The outcome of one backend on one program.
+enum Outcome {
+    Agreed,
+    /// The plan was refused (an op or dtype the device does not run).
+    Unsupported,
+    /// The results differ, but so does the reference's own when the inputs move by a few ulps.
+    IllConditioned,
+}
+
+fn run_on(
+    engine: Engine,
+    device: Device,
+    text: &str,
+    data: &[(&str, Array)],
+) -> Result<Result<Array, String>, String> {
+    let g = Graph::with_engine(engine);
+    let env = declare_inputs(&g, text);
+    let t = switchyard::stages::frontend::expr::build(&g, text, &env).map_err(|e| e.to_string())?;
+    let read = inputs_read(text);
+    if device != Device::CPU
+        && data.iter().any(|(n, a)| read.contains(n) && matches!(a.dtype(), DType::F64 | DType::I64))
+    {
+        // gpu.cubecl on wgpu stores neither (it says so when asked to upload them).
+        return Ok(Err("inputs the device cannot hold".into()));
+    }
+    let exe = match g.compile(&[&t], device) {
+        Ok(exe) => exe,
+        Err(e) => return Ok(Err(e.to_string())),
+    };
+    let needed: Vec<(&str, &Array)> =
+        data.iter().filter(|(n, _)| read.contains(n)).map(|(n, a)| (*n, a)).collect();
+    let run = if device == Device::CPU { exe.run(&needed) } else { exe.run_round_trip(&needed) };
+    let mut out = run.map_err(|e| format!("run failed: {e}"))?;
+    out.pop().map(Ok).ok_or_else(|| "no output".to_string())
+}
+
+#[test]
+fn random_programs_agree_on_every_backend() {
+    let cases: u64 =
+        std::env::var("SWITCHYARD_DIFFERENTIAL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+    let first: u64 =
+        std::env::var("SWITCHYARD_DIFFERENTIAL_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let gpus = Registry::with_builtins().devices();
+    let mut devices = vec![Device::CPU];
+    devices.extend(gpus.iter().map(|d| d.device));
+    let (mut built, mut refused) = (0u64, 0u64);
+    let mut agreed = vec![0u64; devices.len()];
+    let mut unsupported = vec![0u64; devices.len()];
+    let mut ill_conditioned = vec![0u64; devices.len()];
+    for seed in first..first + cases {
+        let mut rng = Rng::new(seed);
+        let program = Programs { rng: &mut rng }.program(4);
+        let data = input_data(&mut rng);
+        let want = match run_on(reference_engine(OptimizerOptions::none()), Device::CPU, &program.text, &data)
+        {
+            Err(_) => {
+                refused += 1; // ill-typed: refused when built (the same on every engine)
+                continue;
+            }
+            Ok(Err(e)) => panic!("seed {seed}: the reference cannot plan `{}`: {e}", program.text),
+            Ok(Ok(want)) => want,
+        };
+        built += 1;
+        for (slot, &device) in devices.iter().enumerate() {
+            let outcome = match run_on(Engine::global(), device, &program.text, &data) {
+                Err(e) => panic!(
+                    "seed {seed} on {device}: `{}` built on the reference but not here: {e}",
+                    program.text
+                ),
+                Ok(Err(_)) if device != Device::CPU => Outcome::Unsupported,
+                Ok(Err(e)) => panic!("seed {seed} on {device}: cannot plan `{}`: {e}", program.text),
+                Ok(Ok(got)) => match compare(&want, &got, program.exact, tolerance(&program.text)) {
+                    Ok(()) => Outcome::Agreed,
+                    Err(e) => {
+                        // An inexact program whose reference result itself moves that much
+                        // when its inputs move by a few ulps is ill-conditioned (cancellation,
+                        // sums of huge terms): no tolerance can judge it; count it apart.
+                        let moved = run_on(
+                            reference_engine(OptimizerOptions::none()),
+                            Device::CPU,
+                            &program.text,
+                            &perturbed(&data, seed),
+                        );
+                        match moved {
+                            Ok(Ok(w2))
+                                if !program.exact
+                                    && compare(&want, &w2, false, tolerance(&program.text)).is_err() =>
+                            {
+                                Outcome::IllConditioned
+                            }
+                            _ => panic!(
+                                "seed {seed} on {device}: `{}` (exact: {}): {e}",
+                                program.text, program.exact
+                            ),
+                        }
+                    }
+                },
+            };
+            match outcome {
+                Outcome::Agreed => agreed[slot] += 1,
+                Outcome::Unsupported => unsupported[slot] += 1,
+                Outcome::IllConditioned => ill_conditioned[slot] += 1,
+            }
+        }
+    }
+    eprintln!(
+        "differential: {cases} programs from seed {first}: {built} built, {refused} refused as ill-typed"
+    );
+    for (slot, device) in devices.iter().enumerate() {
+        eprintln!(
+            "  {device}: {} agreed with the reference, {} ill-conditioned (skipped), {} not supported there",
+            agreed[slot], ill_conditioned[slot], unsupported[slot]
+        );
+    }
+    assert!(built * 2 > cases, "most generated programs must be well typed ({built} of {cases})");
+    assert_eq!(agreed[0] + ill_conditioned[0], built, "the CPU runs every program");
+    assert!(
+        ill_conditioned[0] * 20 <= built,
+        "few programs are ill-conditioned ({} of {built})",
+        ill_conditioned[0]
+    );
 }
