@@ -1,6 +1,7 @@
 //! The GPU end to end, through the command line: `switchyard eval EXPR --device gpu` agrees
-//! with `--device cpu` on the W1..W5 expressions, and a GPU chain with a CPU-only step is a
-//! clean error naming the node and the fix.
+//! with `--device cpu` on the W1..W5 expressions, gives NumPy's IEEE answers where a driver
+//! could simplify the fused arithmetic, and a GPU chain with a CPU-only step is a clean error
+//! naming the node and the fix.
 //!
 //! Without a GPU (no Vulkan driver, no CUDA) these tests say why and pass; with
 //! `SWITCHYARD_REQUIRE_GPU=1` (set by `.ci/run`, which installs Mesa's software Vulkan
@@ -9,7 +10,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use switchyard::{read_npy, Registry};
+use switchyard::{read_npy, write_npy, Array, Registry};
 
 fn gpu_here() -> bool {
     let devices = Registry::with_builtins().devices();
@@ -85,6 +86,55 @@ fn eval_on_the_gpu_matches_the_cpu_on_w1_to_w5() {
             );
         }
     }
+}
+
+/// Evaluates `expr` on the GPU over the f32 vectors `inputs` (written as `.npy` files);
+/// the result's values.
+fn eval_f32(expr: &str, inputs: &[(&str, &[f32])]) -> Vec<f32> {
+    let mut args = vec!["eval".to_string(), expr.to_string(), "--device".into(), "gpu".into()];
+    let mut files = Vec::new();
+    for (name, values) in inputs {
+        let path = tmp(&format!("ieee-{name}-{}.npy", expr.len()));
+        let array = Array::from_vec(&[values.len()], values.to_vec()).expect("an f32 vector");
+        write_npy(&path, &array).expect("the input file");
+        args.extend(["--input".to_string(), format!("{name}={}", path.display())]);
+        files.push(path);
+    }
+    let out = tmp(&format!("ieee-out-{}.npy", expr.len()));
+    args.extend(["--out".to_string(), out.to_string_lossy().to_string()]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = switchyard(&refs);
+    assert!(o.status.success(), "{expr}: {}", String::from_utf8_lossy(&o.stderr));
+    let result = read_npy(&out).expect("the result file").to_vec::<f32>().expect("f32 values");
+    for f in files.iter().chain([&out]) {
+        let _ = std::fs::remove_file(f);
+    }
+    result
+}
+
+#[test]
+fn the_gpu_keeps_ieee_semantics_in_fused_arithmetic_as_numpy_does() {
+    if !gpu_here() {
+        return;
+    }
+    // The driver may not fold `a - a` to 0: infinities and NaN give NaN (NumPy: [nan, nan,
+    // nan, 0]).
+    let got = eval_f32("(a - a)", &[("a", &[f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1.5])]);
+    assert!(got[..3].iter().all(|v| v.is_nan()), "{got:?}");
+    assert_eq!(got[3].to_bits(), 0f32.to_bits(), "{got:?}");
+    // Nor reassociate `(a + b) - b` to `a`: each op rounds (NumPy: [0, 0.0010000467, 0]).
+    let got = eval_f32("(a + b) - b", &[("a", &[1e-8, 1e-3, 3.0]), ("b", &[1.0, 1.0, 1e8])]);
+    let want = [0.0f32, (1e-3f32 + 1.0) - 1.0, 0.0];
+    assert_eq!(got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), want.map(f32::to_bits), "{got:?}");
+    assert_eq!(want[1], 0.001_000_046_7, "NumPy's value");
+    // Nor merge `a + b` with `b + a` (and so their difference with 0) or drop the sign of
+    // zero in `-0 + 0`.
+    let inf = [f32::INFINITY, 1.0, -0.0];
+    let got = eval_f32("(a * 2 + b) - (b + a * 2)", &[("a", &inf), ("b", &[f32::NEG_INFINITY, 2.0, -0.0])]);
+    assert!(got[0].is_nan() && got[1] == 0.0, "{got:?}");
+    let got = eval_f32("a * 1 + 0", &[("a", &[-0.0, 0.0, f32::NAN])]);
+    assert_eq!(got[0].to_bits(), 0f32.to_bits(), "-0 + 0 is +0: {got:?}");
+    assert!(got[2].is_nan(), "{got:?}");
 }
 
 #[test]

@@ -18,10 +18,24 @@
 //! infinities exactly. For accumulating ops (`sum mean var std prod matmul`), `rel` is taken
 //! relative to the sum of the magnitudes of the terms (the reference run on `|x|`), because
 //! cancellation makes an error relative to the result itself meaningless.
+//!
+//! Each op alone is not enough: a driver may simplify arithmetic inside a kernel (Vulkan
+//! allows it to reassociate, and to fold `x - x` to 0). So the suite also runs fused
+//! identity-prone patterns on every float dtype (`x - x`, `(x + y) - y`, `x * 0`, `x / x`,
+//! `x + 0` and `x + -0`, `(x * y) / y`, `maximum(x, x)`, `(x + y) - (y + x)`, `x * y + x`,
+//! reductions of such producers, ...), over every pair of special values (±0, ±inf, NaN,
+//! subnormals, huge, values whose sums round): as one kernel on a backend that fuses that
+//! many nodes, node by node on one that does not. Each is a claim of the pattern's last op
+//! (variant `fused: <pattern>`), so a backend that does not keep them loses that op's
+//! verified mark in the support table. The allowed error is the sum of the tolerances the
+//! backend declares for the pattern's ops; NaN, infinities and (where exact) the sign of
+//! zero must match.
 
 use std::fmt;
 
-use switchyard_ir::{catalog, infer, DType, DeviceKind, Op, ReduceOp, Shape, TensorType};
+use switchyard_ir::{
+    catalog, infer, BinaryOp, DType, DeviceKind, Op, ReduceOp, Scalar, Shape, TensorType, UnaryOp,
+};
 
 use crate::backend::{Backend, NodeQuery, Support, Tolerance};
 use crate::device_memory::{DeviceBuffer, DeviceView};
@@ -161,6 +175,11 @@ pub fn check(backend: &dyn Backend) -> ConformanceReport {
             for (variant, op) in variants(&op0) {
                 claims.push(check_claim(backend, &op, &variant, dtype, &inputs0));
             }
+        }
+    }
+    for dtype in DType::ALL.into_iter().filter(|d| d.is_float()) {
+        for pattern in PATTERNS {
+            claims.push(check_pattern(backend, pattern, dtype));
         }
     }
     ConformanceReport { backend: backend.name().to_string(), claims }
@@ -590,10 +609,41 @@ fn run_case(
     let want_b = run_on(&ReferenceBackend, spec, &bytes).map_err(|e| format!("the reference failed: {e}"))?;
     let got_b = run_on(backend, spec, &bytes)?;
     let out_dtype = spec.output_types().next().map_or(DType::F64, |t| t.dtype);
-    let want = decode(out_dtype, &want_b);
-    let got = decode(out_dtype, &got_b);
+    let scale =
+        if is_accumulating(op) && out_dtype.is_float() { Some(magnitude_scale(spec, &data)?) } else { None };
+    compare(out_dtype, &want_b, &got_b, tol, scale.as_deref())
+}
+
+/// The reference's result for `spec` on the magnitudes of `data`: the scale of an
+/// accumulating op's error (the sum of the magnitudes of its terms).
+fn magnitude_scale(spec: &KernelSpec, data: &[Vec<f64>]) -> Result<Vec<f64>, String> {
+    let out_dtype = spec.output_types().next().map_or(DType::F64, |t| t.dtype);
+    let abs: Vec<Vec<u8>> = spec
+        .inputs
+        .iter()
+        .zip(data)
+        .map(|(t, v)| encode(t.dtype, &v.iter().map(|x| x.abs()).collect::<Vec<_>>()))
+        .collect();
+    let s = run_on(&ReferenceBackend, spec, &abs).map_err(|e| format!("the reference failed: {e}"))?;
+    Ok(decode(out_dtype, &s))
+}
+
+/// Compares a backend's output bytes with the reference's: integers and bools exactly,
+/// floats within `tol` (relative to `scale` where given, else to the reference's value).
+fn compare(
+    out_dtype: DType,
+    want_b: &[u8],
+    got_b: &[u8],
+    tol: Tolerance,
+    scale: Option<&[f64]>,
+) -> Result<(), String> {
+    let want = decode(out_dtype, want_b);
+    let got = decode(out_dtype, got_b);
+    if want.len() != got.len() {
+        return Err(format!("{} elements, the reference has {}", got.len(), want.len()));
+    }
     if !out_dtype.is_float() {
-        return match want_b.iter().zip(&got_b).position(|(a, b)| a != b) {
+        return match want_b.iter().zip(got_b).position(|(a, b)| a != b) {
             None => Ok(()),
             Some(p) => {
                 let k = p / out_dtype.size_bytes().max(1);
@@ -601,20 +651,8 @@ fn run_case(
             }
         };
     }
-    let scale: Vec<f64> = if is_accumulating(op) {
-        let abs: Vec<Vec<u8>> = spec
-            .inputs
-            .iter()
-            .zip(&data)
-            .map(|(t, v)| encode(t.dtype, &v.iter().map(|x| x.abs()).collect::<Vec<_>>()))
-            .collect();
-        let s = run_on(&ReferenceBackend, spec, &abs).map_err(|e| format!("the reference failed: {e}"))?;
-        decode(out_dtype, &s)
-    } else {
-        want.iter().map(|w| w.abs()).collect()
-    };
     for (k, (&w, &g)) in want.iter().zip(&got).enumerate() {
-        let sc = scale.get(k).copied().unwrap_or(0.0).abs().max(w.abs());
+        let sc = scale.and_then(|s| s.get(k)).copied().unwrap_or(0.0).abs().max(w.abs());
         if !matches(out_dtype, w, g, tol, sc) {
             return Err(format!(
                 "element {k}: reference {w:e}, backend {g:e} ({} ulp apart; allowed {tol})",
@@ -623,6 +661,461 @@ fn run_case(
         }
     }
     Ok(())
+}
+
+/// A fused identity-prone pattern: several nodes in one kernel whose naive simplification
+/// (`x - x` to 0, `(x + y) - y` to `x`, `x * 0` to 0, `x / x` to 1, `x + 0` to `x`, merging
+/// `x + y` with `y + x`, contracting `x * y + x` into a fused multiply-add) is false for
+/// infinities, NaN, signed zeros or rounding. A driver may apply such rewrites inside a
+/// kernel (Vulkan's float rules allow it) although no single op is wrong on its own.
+pub(crate) struct Pattern {
+    /// How it reads, `x` and `y` being its operands.
+    pub(crate) name: &'static str,
+    /// How many operands: 1 (`x`) or 2 (`x`, `y`).
+    arity: usize,
+    /// Builds the nodes from the operands (`y` is `x` when `arity` is 1); the result.
+    build: fn(&mut Nodes, Operand, Operand) -> Option<Operand>,
+}
+
+/// The patterns [`check`] runs, on every float dtype, as one kernel on a backend that fuses
+/// that many nodes and node by node on one that does not. Each is a claim of its last op
+/// (the row of the support table it counts for), as the variant `fused: <name>`.
+pub(crate) const PATTERNS: &[Pattern] = &[
+    Pattern { name: "x - x", arity: 1, build: |n, x, _| n.binary(BinaryOp::Sub, x, x) },
+    Pattern {
+        name: "(x * x) - (x * x)",
+        arity: 1,
+        build: |n, x, _| {
+            let t = n.binary(BinaryOp::Mul, x, x)?;
+            n.binary(BinaryOp::Sub, t, t)
+        },
+    },
+    Pattern { name: "x / x", arity: 1, build: |n, x, _| n.binary(BinaryOp::Div, x, x) },
+    Pattern {
+        name: "x * 0",
+        arity: 1,
+        build: |n, x, _| {
+            let c = n.constant(0.0)?;
+            n.binary(BinaryOp::Mul, x, c)
+        },
+    },
+    Pattern {
+        name: "x + 0",
+        arity: 1,
+        build: |n, x, _| {
+            let c = n.constant(0.0)?;
+            n.binary(BinaryOp::Add, x, c)
+        },
+    },
+    Pattern {
+        name: "x + -0",
+        arity: 1,
+        build: |n, x, _| {
+            let c = n.constant(-0.0)?;
+            n.binary(BinaryOp::Add, x, c)
+        },
+    },
+    Pattern {
+        name: "0 - x",
+        arity: 1,
+        build: |n, x, _| {
+            let c = n.constant(0.0)?;
+            n.binary(BinaryOp::Sub, c, x)
+        },
+    },
+    Pattern {
+        name: "-x + x",
+        arity: 1,
+        build: |n, x, _| {
+            let m = n.unary(UnaryOp::Neg, x)?;
+            n.binary(BinaryOp::Add, m, x)
+        },
+    },
+    Pattern {
+        name: "(x + 1) - 1",
+        arity: 1,
+        build: |n, x, _| {
+            let one = n.constant(1.0)?;
+            let t = n.binary(BinaryOp::Add, x, one)?;
+            n.binary(BinaryOp::Sub, t, one)
+        },
+    },
+    Pattern {
+        name: "(x * 3) / 3",
+        arity: 1,
+        build: |n, x, _| {
+            let three = n.constant(3.0)?;
+            let t = n.binary(BinaryOp::Mul, x, three)?;
+            n.binary(BinaryOp::Div, t, three)
+        },
+    },
+    Pattern {
+        name: "sqrt(x) * sqrt(x)",
+        arity: 1,
+        build: |n, x, _| {
+            let r = n.unary(UnaryOp::Sqrt, x)?;
+            n.binary(BinaryOp::Mul, r, r)
+        },
+    },
+    Pattern { name: "maximum(x, x)", arity: 1, build: |n, x, _| n.binary(BinaryOp::Maximum, x, x) },
+    Pattern { name: "minimum(x, x)", arity: 1, build: |n, x, _| n.binary(BinaryOp::Minimum, x, x) },
+    Pattern { name: "x == x", arity: 1, build: |n, x, _| n.binary(BinaryOp::Eq, x, x) },
+    Pattern { name: "x != x", arity: 1, build: |n, x, _| n.binary(BinaryOp::Ne, x, x) },
+    Pattern {
+        name: "(x + y) - y",
+        arity: 2,
+        build: |n, x, y| {
+            let t = n.binary(BinaryOp::Add, x, y)?;
+            n.binary(BinaryOp::Sub, t, y)
+        },
+    },
+    Pattern {
+        name: "(x - y) + y",
+        arity: 2,
+        build: |n, x, y| {
+            let t = n.binary(BinaryOp::Sub, x, y)?;
+            n.binary(BinaryOp::Add, t, y)
+        },
+    },
+    Pattern {
+        name: "(x + y) - x",
+        arity: 2,
+        build: |n, x, y| {
+            let t = n.binary(BinaryOp::Add, x, y)?;
+            n.binary(BinaryOp::Sub, t, x)
+        },
+    },
+    Pattern {
+        name: "(x + y) - (y + x)",
+        arity: 2,
+        build: |n, x, y| {
+            let a = n.binary(BinaryOp::Add, x, y)?;
+            let b = n.binary(BinaryOp::Add, y, x)?;
+            n.binary(BinaryOp::Sub, a, b)
+        },
+    },
+    Pattern {
+        name: "(x * y) / y",
+        arity: 2,
+        build: |n, x, y| {
+            let t = n.binary(BinaryOp::Mul, x, y)?;
+            n.binary(BinaryOp::Div, t, y)
+        },
+    },
+    Pattern {
+        name: "(x / y) * y",
+        arity: 2,
+        build: |n, x, y| {
+            let t = n.binary(BinaryOp::Div, x, y)?;
+            n.binary(BinaryOp::Mul, t, y)
+        },
+    },
+    Pattern {
+        name: "x * y + x",
+        arity: 2,
+        build: |n, x, y| {
+            let t = n.binary(BinaryOp::Mul, x, y)?;
+            n.binary(BinaryOp::Add, t, x)
+        },
+    },
+    Pattern {
+        name: "(x + y) > x",
+        arity: 2,
+        build: |n, x, y| {
+            let t = n.binary(BinaryOp::Add, x, y)?;
+            n.binary(BinaryOp::Gt, t, x)
+        },
+    },
+    Pattern {
+        name: "sum(x - x, axis=1)",
+        arity: 1,
+        build: |n, x, _| {
+            let t = n.binary(BinaryOp::Sub, x, x)?;
+            n.reduce(ReduceOp::Sum, t)
+        },
+    },
+    Pattern {
+        name: "sum((x + y) - (y + x), axis=1)",
+        arity: 2,
+        build: |n, x, y| {
+            let a = n.binary(BinaryOp::Add, x, y)?;
+            let b = n.binary(BinaryOp::Add, y, x)?;
+            let t = n.binary(BinaryOp::Sub, a, b)?;
+            n.reduce(ReduceOp::Sum, t)
+        },
+    },
+    Pattern {
+        name: "max((x + y) - y, axis=1)",
+        arity: 2,
+        build: |n, x, y| {
+            let a = n.binary(BinaryOp::Add, x, y)?;
+            let t = n.binary(BinaryOp::Sub, a, y)?;
+            n.reduce(ReduceOp::Max, t)
+        },
+    },
+    Pattern {
+        name: "sum(x * 0, axis=1)",
+        arity: 1,
+        build: |n, x, _| {
+            let c = n.constant(0.0)?;
+            let t = n.binary(BinaryOp::Mul, x, c)?;
+            n.reduce(ReduceOp::Sum, t)
+        },
+    },
+];
+
+/// The nodes of a pattern's kernel as they are built.
+struct Nodes {
+    dtype: DType,
+    inputs: Vec<TensorType>,
+    nodes: Vec<KernelNode>,
+}
+
+impl Nodes {
+    fn ty(&self, o: Operand) -> Option<TensorType> {
+        match o {
+            Operand::Arg(a) => self.inputs.get(a).cloned(),
+            Operand::Node(n) => self.nodes.get(n).map(|n| n.ty.clone()),
+        }
+    }
+
+    /// Appends `op` over `operands` (`None` when it is not well-typed).
+    fn push(&mut self, op: Op, operands: &[Operand]) -> Option<Operand> {
+        let types: Vec<TensorType> = operands.iter().map(|&o| self.ty(o)).collect::<Option<_>>()?;
+        let refs: Vec<&TensorType> = types.iter().collect();
+        let ty = infer(&op, &refs).ok()?;
+        self.nodes.push(KernelNode { op, operands: operands.to_vec(), ty });
+        Some(Operand::Node(self.nodes.len() - 1))
+    }
+
+    fn unary(&mut self, u: UnaryOp, x: Operand) -> Option<Operand> {
+        self.push(Op::Unary(u), &[x])
+    }
+
+    fn binary(&mut self, b: BinaryOp, x: Operand, y: Operand) -> Option<Operand> {
+        self.push(Op::Binary(b), &[x, y])
+    }
+
+    /// A 0-d constant of the kernel's dtype (broadcast by its users, as fusion inlines one).
+    fn constant(&mut self, v: f64) -> Option<Operand> {
+        let value = match self.dtype {
+            DType::F32 => Scalar::F32(v as f32),
+            _ => Scalar::F64(v),
+        };
+        self.push(Op::Full { value, shape: Shape::scalar() }, &[])
+    }
+
+    /// The reduction over axis 1.
+    fn reduce(&mut self, op: ReduceOp, x: Operand) -> Option<Operand> {
+        self.push(
+            Op::Reduce { op, axes: [1usize].into_iter().collect(), keepdims: false, correction: 0 },
+            &[x],
+        )
+    }
+}
+
+/// The special values the patterns are run on, every pair of them: zeros of both signs,
+/// infinities, NaN, the subnormal, normal and finite extremes, values whose sums round
+/// (`1e-8 + 1`, `3 + 1e8`), and a few ordinary ones.
+fn pattern_specials(dtype: DType) -> Vec<f64> {
+    let (sub, min_normal, huge, max) = if dtype == DType::F32 {
+        (1e-40, f64::from(f32::MIN_POSITIVE), 1e38, f64::from(f32::MAX))
+    } else {
+        (1e-310, f64::MIN_POSITIVE, 1e300, f64::MAX)
+    };
+    vec![
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        1.5,
+        -2.5,
+        3.0,
+        0.1,
+        1e-8,
+        1e-3,
+        1e8,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        sub,
+        -sub,
+        min_normal,
+        huge,
+        -huge,
+        max,
+    ]
+}
+
+/// One case of a pattern: a label and its operands (types and values).
+struct PatternCase {
+    label: &'static str,
+    inputs: Vec<(TensorType, Vec<f64>)>,
+}
+
+/// The cases of a pattern of `arity` operands, reducing (`reduce`) or elementwise.
+fn pattern_cases(dtype: DType, arity: usize, reduce: bool) -> Vec<PatternCase> {
+    let s = pattern_specials(dtype);
+    let k = s.len();
+    let t = |dims: &[usize]| TensorType { dtype, shape: Shape::new(dims).unwrap_or_default() };
+    let randoms_x = randoms(67, 101);
+    let randoms_y = randoms(67, 102);
+    let mut cases = Vec::new();
+    if reduce {
+        // Rows of one special each (x) against every special (y), and the other way round.
+        let rows: Vec<f64> = (0..k * k).map(|i| s[i / k]).collect();
+        let cols: Vec<f64> = (0..k * k).map(|i| s[i % k]).collect();
+        let pick = |a: &[f64], b: &[f64]| -> Vec<(TensorType, Vec<f64>)> {
+            [a, b].iter().take(arity).map(|v| (t(&[k, k]), v.to_vec())).collect()
+        };
+        cases.push(PatternCase {
+            label: "a special per row, every special along it",
+            inputs: pick(&rows, &cols),
+        });
+        cases.push(PatternCase { label: "every special along each row", inputs: pick(&cols, &rows) });
+        let (xr, yr) = (randoms(5 * 41, 103), randoms(5 * 41, 104));
+        cases.push(PatternCase {
+            label: "randoms 5x41",
+            inputs: [xr, yr].into_iter().take(arity).map(|v| (t(&[5, 41]), v)).collect(),
+        });
+        return cases;
+    }
+    if arity == 1 {
+        let mut x = s.clone();
+        x.extend(&randoms_x);
+        cases.push(PatternCase { label: "specials and randoms", inputs: vec![(t(&[x.len()]), x)] });
+        let x2: Vec<f64> =
+            (0..k * k).map(|i| s[i % k] * if (i / k).is_multiple_of(2) { 1.0 } else { 1e-3 }).collect();
+        cases.push(PatternCase { label: "specials, 2-d", inputs: vec![(t(&[k, k]), x2)] });
+        return cases;
+    }
+    // Every pair of specials, then pairs of randoms; and the pairs again through broadcasting
+    // (strided loads).
+    let mut x: Vec<f64> = (0..k * k).map(|i| s[i / k]).collect();
+    let mut y: Vec<f64> = (0..k * k).map(|i| s[i % k]).collect();
+    x.extend(&randoms_x);
+    y.extend(&randoms_y);
+    let n = x.len();
+    cases.push(PatternCase {
+        label: "every pair of specials, and randoms",
+        inputs: vec![(t(&[n]), x), (t(&[n]), y)],
+    });
+    cases.push(PatternCase {
+        label: "every pair of specials, broadcast kx1 with 1xk",
+        inputs: vec![(t(&[k, 1]), s.clone()), (t(&[1, k]), s)],
+    });
+    cases
+}
+
+/// Checks one pattern on one dtype: every case the backend claims all the nodes of, as one
+/// kernel where the backend fuses that many nodes, else node by node; against the
+/// reference, within the sum of the tolerances the backend declares for the pattern's ops.
+fn check_pattern(backend: &dyn Backend, pattern: &Pattern, dtype: DType) -> ClaimResult {
+    let reduce = pattern.name.contains("axis=");
+    let mut result = ClaimResult {
+        op: String::new(),
+        variant: format!("fused: {}", pattern.name),
+        dtype,
+        precision: String::new(),
+        verdict: Verdict::NotClaimed { reason: "no case applies".into() },
+    };
+    let mut ran = 0;
+    for case in pattern_cases(dtype, pattern.arity, reduce) {
+        let mut nodes =
+            Nodes { dtype, inputs: case.inputs.iter().map(|(t, _)| t.clone()).collect(), nodes: Vec::new() };
+        let x = Operand::Arg(0);
+        let y = if pattern.arity > 1 { Operand::Arg(1) } else { x };
+        let Some(_) = (pattern.build)(&mut nodes, x, y) else { continue };
+        let last = nodes.nodes.len() - 1;
+        let spec = KernelSpec { inputs: nodes.inputs, nodes: nodes.nodes, outputs: vec![last] };
+        let row = &spec.nodes[last].op;
+        result.op = row_name(row);
+        let mut tol = Tolerance::EXACT;
+        for node in spec.nodes.iter().filter(|n| !matches!(n.op, Op::Full { .. })) {
+            let t = backend.precision(&node.op, dtype);
+            tol = Tolerance {
+                ulps: tol.ulps.saturating_add(t.ulps),
+                rel: tol.rel + t.rel,
+                abs: tol.abs + t.abs,
+            };
+        }
+        result.precision = tol.to_string();
+        if let Some(reason) = refusal(backend, &spec) {
+            result.verdict = Verdict::NotClaimed { reason };
+            continue;
+        }
+        let data: Vec<Vec<f64>> = case.inputs.into_iter().map(|(_, v)| v).collect();
+        let bytes: Vec<Vec<u8>> = spec.inputs.iter().zip(&data).map(|(t, v)| encode(t.dtype, v)).collect();
+        let outcome = (|| -> Result<(), String> {
+            let want =
+                run_on(&ReferenceBackend, &spec, &bytes).map_err(|e| format!("the reference failed: {e}"))?;
+            let got = if backend.max_fused_nodes() >= spec.nodes.len() {
+                run_on(backend, &spec, &bytes)?
+            } else {
+                run_node_by_node(backend, &spec, &bytes)?
+            };
+            let out_dtype = spec.nodes[last].ty.dtype;
+            let scale = if is_accumulating(row) { Some(magnitude_scale(&spec, &data)?) } else { None };
+            compare(out_dtype, &want, &got, tol, scale.as_deref())
+        })();
+        if let Err(detail) = outcome {
+            result.verdict = Verdict::Failed { case: case.label.to_string(), detail };
+            return result;
+        }
+        ran += 1;
+    }
+    if ran > 0 {
+        result.verdict = Verdict::Verified { cases: ran };
+    }
+    result
+}
+
+/// The backend's reason for refusing some node of `spec`, if it refuses one.
+fn refusal(backend: &dyn Backend, spec: &KernelSpec) -> Option<String> {
+    spec.nodes.iter().find_map(|node| {
+        let ins: Vec<TensorType> = node
+            .operands
+            .iter()
+            .map(|o| match *o {
+                Operand::Arg(a) => spec.inputs[a].clone(),
+                Operand::Node(n) => spec.nodes[n].ty.clone(),
+            })
+            .collect();
+        match backend.supports(&NodeQuery { op: &node.op, inputs: &ins, output: &node.ty }) {
+            Support::Yes => None,
+            Support::No(reason) => Some(reason),
+        }
+    })
+}
+
+/// Runs `spec` one node per kernel (as the runtime runs it on a backend that does not
+/// fuse): each node over the bytes of its operands; the last node's output bytes.
+fn run_node_by_node(backend: &dyn Backend, spec: &KernelSpec, inputs: &[Vec<u8>]) -> Result<Vec<u8>, String> {
+    let mut values: Vec<Vec<u8>> = Vec::with_capacity(spec.nodes.len());
+    for node in &spec.nodes {
+        let mut types = Vec::with_capacity(node.operands.len());
+        let mut args = Vec::with_capacity(node.operands.len());
+        for o in &node.operands {
+            let (t, b) = match *o {
+                Operand::Arg(a) => (spec.inputs.get(a), inputs.get(a)),
+                Operand::Node(n) => (spec.nodes.get(n).map(|n| &n.ty), values.get(n)),
+            };
+            let (Some(t), Some(b)) = (t, b) else { return Err("a node reads a missing operand".into()) };
+            types.push(t.clone());
+            args.push(b.clone());
+        }
+        let single = KernelSpec {
+            inputs: types,
+            nodes: vec![KernelNode {
+                op: node.op.clone(),
+                operands: (0..node.operands.len()).map(Operand::Arg).collect(),
+                ty: node.ty.clone(),
+            }],
+            outputs: vec![0],
+        };
+        values.push(run_on(backend, &single, &args)?);
+    }
+    values.pop().ok_or_else(|| "an empty kernel".to_string())
 }
 
 #[cfg(test)]
@@ -635,12 +1128,36 @@ mod tests {
         let report = check(&ReferenceBackend);
         assert!(report.is_ok(), "{report}");
         assert!(report.verified().count() > 100, "{report}");
+        // The reference does not fuse: its patterns run node by node.
+        assert_eq!(verified_patterns(&report).len(), 2 * PATTERNS.len(), "{report}");
+    }
+
+    /// The fused patterns' claims of `report` that were verified, as `(variant, dtype)`.
+    fn verified_patterns(report: &ConformanceReport) -> Vec<(String, DType)> {
+        report
+            .verified()
+            .filter(|c| c.variant.starts_with("fused: "))
+            .map(|c| (c.variant.clone(), c.dtype))
+            .collect()
     }
 
     #[test]
     fn cpu_cranelift_conforms() {
         let report = check(&CraneliftBackend::new());
         assert!(report.is_ok(), "{report}");
+        // Every fused pattern ran as one kernel on both float dtypes and kept the
+        // reference's bits (but those with comparisons, which cpu.cranelift leaves to the
+        // reference).
+        let verified = verified_patterns(&report);
+        for p in PATTERNS.iter().filter(|p| !["==", "!=", " > "].iter().any(|c| p.name.contains(c))) {
+            for dtype in [DType::F32, DType::F64] {
+                assert!(
+                    verified.contains(&(format!("fused: {}", p.name), dtype)),
+                    "{} {dtype}: {report}",
+                    p.name
+                );
+            }
+        }
         assert!(report.is_verified("exp", DType::F32));
         assert!(report.is_verified("sum", DType::F64));
         assert!(matches!(report.verdict("exp", DType::I32), Some(Verdict::NotClaimed { .. }) | None));

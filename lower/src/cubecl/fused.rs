@@ -167,7 +167,9 @@ pub fn evaluate(
             Inst::SelectF(c, a, b) => rf.push(select(rb[c], rf[a], rf[b])),
             Inst::SelectI(c, a, b) => ri.push(select(rb[c], ri[a], ri[b])),
             Inst::SelectB(c, a, b) => rb.push(select(rb[c], rb[a], rb[b])),
-            Inst::Opaque(a) => rf.push(opaque(rf[a], zero)),
+            // Salted by the position, so that no two barriers are the same operation (a
+            // driver that merged two equal values would merge their barriers too).
+            Inst::Opaque(a) => rf.push(opaque(rf[a], zero * comptime![pc as u32 + 1])),
             Inst::FloatToInt(a) => ri.push(float_to_int(rf[a])),
             Inst::IntToFloat(a) => rf.push(f32::cast_from(ri[a])),
             Inst::FloatToBool(a) => rb.push(!(rf[a] == 0.0f32)),

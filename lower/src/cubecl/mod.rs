@@ -16,9 +16,15 @@
 //! program and the WGSL cubecl generates for it (`source.rs`).
 //!
 //! Two driver behaviours shape the kernels. The driver compiles WGSL under Vulkan's float
-//! rules, which allow reassociation: a rounding the code relies on goes through
-//! `math::opaque`, and a constant that must not be folded into another (the matmul's
-//! rescaling) is a run-time scalar. And Mesa's lavapipe stops a shader invocation's loops
+//! rules, which allow reassociation and identities that are false for infinities, NaN and
+//! signed zeros (lavapipe folds `x - x` to 0, `(a + b) - b` to `a`, `sqrt(x) * sqrt(x)` to
+//! `|x|`, and merges `a + b` with `b + a`): a rounding the code relies on goes through
+//! `math::opaque`, a run-time-zero barrier; so does every value of the user's float
+//! arithmetic that another instruction reads, and one of two identical operands
+//! (`program::guard_arithmetic`: WGSL has no `NoContraction` or float-controls, naga 29 emits
+//! neither, so the barrier is the only mechanism; it costs about 5% on lavapipe); and a
+//! constant that must not be folded into another (the matmul's rescaling) is a run-time
+//! scalar. And Mesa's lavapipe stops a shader invocation's loops
 //! after 65,535 iterations in all, silently: a reduction cuts long rows into parts
 //! (`reduce::plan_parts`), and matmul is generated for `k` up to `matmul::MAX_K`.
 //!
@@ -29,6 +35,8 @@ mod cache;
 mod device;
 mod elementwise;
 mod fused;
+#[cfg(test)]
+mod ieee_tests;
 mod launch;
 mod math;
 mod matmul;

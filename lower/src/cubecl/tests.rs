@@ -171,7 +171,14 @@ fn conformance_passes_on_the_first_device() {
     ] {
         assert!(report.is_verified(op, dtype), "{op} on {dtype}: {report}");
     }
-    assert!(report.verified().count() >= 154, "{report}");
+    // Every fused identity-prone pattern, as one kernel, bit for bit (the driver would
+    // simplify most of them without `program::guard_arithmetic`'s barriers).
+    for p in conformance::PATTERNS {
+        let variant = format!("fused: {}", p.name);
+        let verified = report.verified().any(|c| c.variant == variant && c.dtype == DType::F32);
+        assert!(verified, "{variant}: {report}");
+    }
+    assert!(report.verified().count() >= 154 + conformance::PATTERNS.len(), "{report}");
     assert!(!report.is_verified("add", DType::F64), "f64 is refused on wgpu: {report}");
 }
 

@@ -1,0 +1,237 @@
+//! IEEE semantics of the user's float arithmetic on `gpu.cubecl`: where
+//! `program::guard_arithmetic` puts its barriers (checked on the programs, no GPU needed),
+//! and that the driver then keeps every rounding, infinity, NaN and signed zero (on the
+//! first device; skipped without one unless `SWITCHYARD_REQUIRE_GPU=1`).
+
+use switchyard_ir::{infer, BinaryOp, DType, Op, ReduceOp, Scalar, Shape, TensorType, UnaryOp};
+
+use super::program::{map_program, reduce_program, Inst, Kind};
+use super::CubeclBackend;
+use crate::backend::Backend;
+use crate::conformance;
+use crate::device_memory::DeviceView;
+use crate::kernel::{KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
+use crate::ReferenceBackend;
+
+const X: Operand = Operand::Arg(0);
+const Y: Operand = Operand::Arg(1);
+
+/// A spec over `args` f32 vectors of length `n`, built by `build` (which returns the output).
+fn spec(
+    args: usize,
+    n: usize,
+    build: impl FnOnce(&mut Vec<KernelNode>, &[TensorType]) -> usize,
+) -> KernelSpec {
+    let inputs = vec![TensorType { dtype: DType::F32, shape: Shape::vector(n) }; args];
+    let mut nodes = Vec::new();
+    let out = build(&mut nodes, &inputs);
+    KernelSpec { inputs, nodes, outputs: vec![out] }
+}
+
+/// Appends `op` over `operands` to `nodes`; its node number.
+fn push(nodes: &mut Vec<KernelNode>, inputs: &[TensorType], op: Op, operands: &[Operand]) -> usize {
+    let types: Vec<TensorType> = operands
+        .iter()
+        .map(|o| match *o {
+            Operand::Arg(a) => inputs[a].clone(),
+            Operand::Node(n) => nodes[n].ty.clone(),
+        })
+        .collect();
+    let refs: Vec<&TensorType> = types.iter().collect();
+    let ty = infer(&op, &refs).unwrap_or_else(|e| panic!("{op}: {e}"));
+    nodes.push(KernelNode { op, operands: operands.to_vec(), ty });
+    nodes.len() - 1
+}
+
+fn bin(nodes: &mut Vec<KernelNode>, inputs: &[TensorType], b: BinaryOp, x: Operand, y: Operand) -> Operand {
+    Operand::Node(push(nodes, inputs, Op::Binary(b), &[x, y]))
+}
+
+fn node(o: Operand) -> usize {
+    match o {
+        Operand::Node(n) => n,
+        Operand::Arg(_) => panic!("an argument"),
+    }
+}
+
+#[test]
+fn a_value_that_another_instruction_reads_goes_through_a_barrier_first() {
+    // (x + y) - y: the sum is read by the difference, which only the store reads.
+    let s = spec(2, 8, |n, i| {
+        let t = bin(n, i, BinaryOp::Add, X, Y);
+        node(bin(n, i, BinaryOp::Sub, t, Y))
+    });
+    let (program, _) = map_program(&s).unwrap();
+    assert_eq!(
+        program.insts,
+        vec![
+            Inst::LoadF { slot: 0, view: 0 },
+            Inst::LoadF { slot: 1, view: 1 },
+            Inst::BinaryF(BinaryOp::Add, 0, 1),
+            Inst::Opaque(2),
+            Inst::BinaryF(BinaryOp::Sub, 3, 1),
+            Inst::StoreF { reg: 4, slot: 0 },
+        ]
+    );
+}
+
+#[test]
+fn identical_operands_are_split_unless_ieee_keeps_the_identity() {
+    let program = |b: BinaryOp| {
+        let s = spec(1, 8, |n, i| node(bin(n, i, b, X, X)));
+        map_program(&s).unwrap().0.insts
+    };
+    // x - x, x / x, x == x: the second operand is a barrier of the first.
+    for b in [BinaryOp::Sub, BinaryOp::Div, BinaryOp::Remainder, BinaryOp::Pow] {
+        assert_eq!(
+            program(b),
+            vec![
+                Inst::LoadF { slot: 0, view: 0 },
+                Inst::Opaque(0),
+                Inst::BinaryF(b, 0, 1),
+                Inst::StoreF { reg: 2, slot: 0 },
+            ],
+            "{b:?}"
+        );
+    }
+    assert_eq!(
+        program(BinaryOp::Ne),
+        vec![
+            Inst::LoadF { slot: 0, view: 0 },
+            Inst::Opaque(0),
+            Inst::CompareF(BinaryOp::Ne, 0, 1),
+            Inst::StoreB { reg: 0, slot: 0 },
+        ]
+    );
+    // x + x, x * x, maximum(x, x), minimum(x, x) are what a driver may make of them.
+    for b in [BinaryOp::Add, BinaryOp::Mul, BinaryOp::Maximum, BinaryOp::Minimum] {
+        assert!(!program(b).contains(&Inst::Opaque(0)), "{b:?}");
+    }
+}
+
+#[test]
+fn stores_bit_tests_loads_and_constants_need_no_barrier() {
+    // isnan(x * c) and x * c stored: nothing reads the product as a float.
+    let s = spec(1, 8, |n, i| {
+        let c = Operand::Node(push(n, i, Op::Full { value: Scalar::F32(2.0), shape: Shape::scalar() }, &[]));
+        let t = bin(n, i, BinaryOp::Mul, X, c);
+        push(n, i, Op::Unary(UnaryOp::IsNan), &[t]);
+        node(t)
+    });
+    let s = KernelSpec { outputs: vec![1, 2], ..s };
+    let (program, _) = map_program(&s).unwrap();
+    assert!(!program.insts.iter().any(|i| matches!(i, Inst::Opaque(_))), "{:?}", program.insts);
+}
+
+#[test]
+fn the_reduced_value_of_a_float_reduction_is_behind_a_barrier() {
+    let s = KernelSpec {
+        inputs: vec![TensorType { dtype: DType::F32, shape: Shape::new(&[3, 5]).unwrap() }],
+        nodes: Vec::new(),
+        outputs: vec![1],
+    };
+    let mut nodes = Vec::new();
+    let d = bin(&mut nodes, &s.inputs, BinaryOp::Sub, X, X);
+    let r = Op::Reduce {
+        op: ReduceOp::Sum,
+        axes: [1usize].into_iter().collect(),
+        keepdims: false,
+        correction: 0,
+    };
+    push(&mut nodes, &s.inputs, r, &[d]);
+    let s = KernelSpec { nodes, ..s };
+    let (program, _) = reduce_program(&s).unwrap();
+    assert_eq!(
+        program.insts,
+        vec![
+            Inst::LoadF { slot: 0, view: 0 },
+            Inst::Opaque(0),
+            Inst::BinaryF(BinaryOp::Sub, 0, 1),
+            Inst::Opaque(2),
+        ]
+    );
+    assert!(matches!(program.kind, Kind::Reduce { reg: 3, .. }), "{:?}", program.kind);
+}
+
+/// `spec` on the first GPU device and on the reference over f32 `args`; both outputs as
+/// bits. `None` without a device (or a failure, with `SWITCHYARD_REQUIRE_GPU=1`).
+fn gpu_and_reference(spec: &KernelSpec, args: &[Vec<f32>]) -> Option<(Vec<u32>, Vec<u32>)> {
+    let backend = CubeclBackend::new();
+    let Some(memory) = backend.device_memory(0) else {
+        let required = std::env::var("SWITCHYARD_REQUIRE_GPU").is_ok_and(|v| v == "1");
+        assert!(!required, "SWITCHYARD_REQUIRE_GPU=1 but gpu.cubecl found no device");
+        eprintln!("skipped: gpu.cubecl found no GPU device");
+        return None;
+    };
+    let bytes: Vec<Vec<u8>> = args.iter().map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
+    let bits = |b: &[u8]| -> Vec<u32> {
+        b.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    };
+    let out = spec.output_types().next().unwrap().clone();
+    // On the device.
+    let kernel = backend.compile(spec).unwrap();
+    let bufs: Vec<_> =
+        spec.inputs.iter().zip(&bytes).map(|(t, b)| memory.upload(t.dtype, b).unwrap()).collect();
+    let views: Vec<DeviceView<'_>> = spec
+        .inputs
+        .iter()
+        .zip(&bufs)
+        .map(|(t, b)| DeviceView { dtype: t.dtype, shape: &t.shape, buffer: b })
+        .collect();
+    let result = memory.alloc(out.dtype, out.shape.numel()).unwrap();
+    kernel
+        .run_device(&views, &[DeviceView { dtype: out.dtype, shape: &out.shape, buffer: &result }])
+        .unwrap();
+    let got = bits(&memory.download(out.dtype, &result).unwrap());
+    // On the reference.
+    let words: Vec<Vec<u64>> = bytes.iter().map(|b| conformance::aligned(b)).collect();
+    let host: Vec<TensorView<'_>> = spec
+        .inputs
+        .iter()
+        .zip(bytes.iter().zip(&words))
+        .map(|(t, (b, w))| TensorView {
+            dtype: t.dtype,
+            shape: &t.shape,
+            data: &bytemuck::cast_slice(w)[..b.len()],
+        })
+        .collect();
+    let len = out.shape.numel() * out.dtype.size_bytes();
+    let mut buf = vec![0u64; len.div_ceil(8)];
+    let data = &mut bytemuck::cast_slice_mut::<u64, u8>(&mut buf)[..len];
+    ReferenceBackend
+        .compile(spec)
+        .unwrap()
+        .run(&host, &mut [TensorViewMut { dtype: out.dtype, shape: &out.shape, data }])
+        .unwrap();
+    let want = bits(&bytemuck::cast_slice::<u64, u8>(&buf)[..len]);
+    Some((got, want))
+}
+
+#[test]
+fn the_issues_expressions_give_the_references_bits_on_the_device() {
+    let (inf, nan) = (f32::INFINITY, f32::NAN);
+    // x - x with infinities and NaN: NaN, not 0.
+    let s = spec(1, 4, |n, i| node(bin(n, i, BinaryOp::Sub, X, X)));
+    let Some((got, want)) = gpu_and_reference(&s, &[vec![inf, -inf, nan, 1.5]]) else { return };
+    assert_eq!(got, want);
+    assert!(got[..3].iter().all(|&b| f32::from_bits(b).is_nan()));
+    // (x + y) - y rounds: [0, 0.0010000467, 0], not x.
+    let s = spec(2, 3, |n, i| {
+        let t = bin(n, i, BinaryOp::Add, X, Y);
+        node(bin(n, i, BinaryOp::Sub, t, Y))
+    });
+    let (got, want) = gpu_and_reference(&s, &[vec![1e-8, 1e-3, 3.0], vec![1.0, 1.0, 1e8]]).unwrap();
+    assert_eq!(got, want);
+    assert_eq!(got, [0.0f32, 0.001_000_046_7, 0.0].map(f32::to_bits));
+    // (x * 2 + y) - (y + x * 2): the driver merges the two sums unless their barriers differ.
+    let s = spec(2, 3, |n, i| {
+        let c = Operand::Node(push(n, i, Op::Full { value: Scalar::F32(2.0), shape: Shape::scalar() }, &[]));
+        let x2 = bin(n, i, BinaryOp::Mul, X, c);
+        let a = bin(n, i, BinaryOp::Add, x2, Y);
+        let b = bin(n, i, BinaryOp::Add, Y, x2);
+        node(bin(n, i, BinaryOp::Sub, a, b))
+    });
+    let (got, want) = gpu_and_reference(&s, &[vec![inf, 1.0, -0.0], vec![-inf, 2.0, -0.0]]).unwrap();
+    assert_eq!(got, want);
+    assert!(f32::from_bits(got[0]).is_nan());
+}
