@@ -115,3 +115,15 @@ fn plans_over_several_huge_buffers_saturate_their_byte_counts() {
     assert_eq!(plan.kernels[0].bytes_written, (n * 8) as u64);
     assert!(plan.to_string().contains("kernel"), "the plan still renders");
 }
+
+#[test]
+fn a_gpu_refuses_a_buffer_larger_than_it_binds() {
+    if switchyard::Registry::with_builtins().devices().is_empty() {
+        eprintln!("skipped: no GPU device here");
+        return;
+    }
+    // 4 GB of f32: cubecl used to panic in its device thread ("can't allocate buffer").
+    let msg =
+        cli_error(&["eval", "x + zeros((1000000000,), dtype=f32)", "--input", "x=f32[1]", "--device", "gpu"]);
+    assert!(msg.contains("f32[1000000000] needs 3.7 GiB on gpu:0, more than its largest buffer"), "{msg}");
+}
