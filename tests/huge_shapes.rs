@@ -127,3 +127,16 @@ fn a_gpu_refuses_a_buffer_larger_than_it_binds() {
         cli_error(&["eval", "x + zeros((1000000000,), dtype=f32)", "--input", "x=f32[1]", "--device", "gpu"]);
     assert!(msg.contains("f32[1000000000] needs 3.7 GiB on gpu:0, more than its largest buffer"), "{msg}");
 }
+
+#[test]
+fn a_huge_batch_of_empty_matrices_multiplies_without_walking_it() {
+    // Found by the fuzzer: the reference collected one entry per batch matrix (2^40 of them,
+    // 16 TiB) before noticing the product had no elements, and the allocation aborted.
+    let g = Graph::new();
+    let a = g.full(&[1 << 40, 0, 3], 1, DType::I64).unwrap();
+    let b = g.full(&[3, 2], 2, DType::I64).unwrap();
+    let c = a.matmul(&b).unwrap();
+    let out = c.eval(Device::CPU, &[]).unwrap();
+    assert_eq!(out.dims(), &[1 << 40, 0, 2]);
+    assert!(out.is_empty());
+}

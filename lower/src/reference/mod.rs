@@ -114,8 +114,9 @@ struct ReferenceKernel {
     spec: KernelSpec,
     /// `frees[i]`: nodes whose last reader is node `i` and that are not outputs.
     frees: Vec<Vec<usize>>,
-    /// An upper bound of the memory the interpreter holds while it runs (8 bytes for each
-    /// element of every argument and node, saturating), reserved up front.
+    /// An upper bound of the memory the interpreter holds while it runs (16 bytes for each
+    /// element of every argument and node: a value and an index, saturating), reserved up
+    /// front.
     working_bytes: usize,
 }
 
@@ -175,7 +176,7 @@ impl ReferenceKernel {
         }
         let elements =
             spec.inputs.iter().map(|t| t.shape.numel()).chain(spec.nodes.iter().map(|n| n.ty.shape.numel()));
-        let working_bytes = elements.fold(0usize, |acc, n| acc.saturating_add(n.saturating_mul(8)));
+        let working_bytes = elements.fold(0usize, |acc, n| acc.saturating_add(n.saturating_mul(16)));
         Ok(ReferenceKernel { spec: spec.clone(), frees, working_bytes })
     }
 
