@@ -21,6 +21,7 @@ pub mod elementwise;
 mod error;
 mod graph;
 mod op;
+mod optimizer_report;
 mod scalar;
 mod shape;
 mod typing;
@@ -33,6 +34,7 @@ pub use op::{
     catalog, Arity, Axes, BinaryOp, Category, DTypeRule, Laziness, Op, OpInfo, OpSetVersion, ReduceOp,
     SliceAxis, UnaryOp, OP_SET_VERSION,
 };
+pub use optimizer_report::OptimizerReport;
 pub use scalar::Scalar;
 pub use shape::{BroadcastError, ByteCount, Shape, ShapeOverflow};
 pub use typing::{infer, TensorType};

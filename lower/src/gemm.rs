@@ -529,8 +529,8 @@ mod tests {
     //! `cpu.gemm` against `cpu.reference` on random and special values, every shape class,
     //! both threading paths; refusals; placement.
 
+    use switchyard_ir::OptimizerReport as Report;
     use switchyard_ir::{infer, BinaryOp, Device, Graph, Scalar, Shape};
-    use switchyard_passes::Report;
 
     use super::*;
     use crate::conformance::{aligned, decode as floats, encode, randoms};

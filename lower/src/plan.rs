@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use switchyard_ir::OptimizerReport as Report;
 use switchyard_ir::{DType, Device, Graph, NodeId, Op, OpSetVersion, Shape, TensorType, OP_SET_VERSION};
-use switchyard_passes::Report;
 
 use crate::error::LowerError;
 use crate::fusion::group;

@@ -148,8 +148,8 @@ mod tests {
     use crate::backend::{NodeQuery, Support, Tolerance};
     use crate::kernel::{CompiledKernel, KernelSpec};
     use crate::{build_plan, PlanRequest};
+    use switchyard_ir::OptimizerReport as Report;
     use switchyard_ir::{DType, Device, Graph, Op, OpSetVersion, Shape, UnaryOp};
-    use switchyard_passes::Report;
 
     /// A toy backend: runs `exp` only, on the device kind and op set it is given.
     struct Toy {

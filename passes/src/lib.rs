@@ -20,14 +20,14 @@
 pub mod const_fold;
 pub mod dce;
 pub mod egraph;
-mod report;
 
 use std::time::{Duration, Instant};
 
 use switchyard_ir::{Graph, IrError, NodeId};
 
 pub use egraph::cost::{CostModel, MemoryTraffic};
-pub use report::Report;
+/// The optimizer's report (plain data, defined in `ir` so that plans carry it).
+pub use switchyard_ir::OptimizerReport as Report;
 
 /// What the optimizer may do. Part of the engine's cache key, hence `Hash` and `Eq`.
 ///

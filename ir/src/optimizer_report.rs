@@ -1,11 +1,13 @@
-//! The optimizer's report: what it did and what it cost.
+//! The optimizer's report: what it did and what it cost. Plain data, here rather than in
+//! the optimizer's crate, so that plans can carry it without the lowering depending on the
+//! optimizer (an edit to a rewrite rule rebuilds no backend).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// What the optimizer did, for plans and `--explain` output.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
-pub struct Report {
+pub struct OptimizerReport {
     /// Nodes in the graph before optimization.
     pub nodes_before: usize,
     /// Nodes after optimization.
@@ -18,14 +20,14 @@ pub struct Report {
     pub limit_hit: Option<String>,
 }
 
-impl Report {
+impl OptimizerReport {
     /// Counts one firing of `rule`.
     pub fn fired(&mut self, rule: &str) {
         *self.rules.entry(rule.to_string()).or_insert(0) += 1;
     }
 }
 
-impl fmt::Display for Report {
+impl fmt::Display for OptimizerReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
