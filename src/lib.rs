@@ -43,6 +43,7 @@ pub use switchyard_runtime::{
     Executable, Resident, RunStats, RuntimeError, RuntimeErrorKind,
 };
 
+#[cfg(feature = "cli")]
 pub mod bench;
 
 /// The stages themselves, for code that needs more than the facade.
