@@ -2,6 +2,8 @@
 //! line, on rayon's default pool (`RAYON_NUM_THREADS` to change it). `SWITCHYARD_WORKLOAD=W3`
 //! runs one.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 fn main() {
     let only = std::env::var("SWITCHYARD_WORKLOAD").ok();
     let triad = switchyard::bench::triad_gbps();

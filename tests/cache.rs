@@ -1,6 +1,8 @@
 //! Caching: rebuilding the same expression reuses the compiled executable (no optimize, plan
 //! or compile); a different shape, constant or device does not, and results stay right.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use switchyard::prelude::*;
 use switchyard::{Engine, Registry};
 

@@ -1,5 +1,7 @@
 //! The `switchyard` binary end to end: every command, output formats, and clean errors.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

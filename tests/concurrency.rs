@@ -14,6 +14,8 @@
 //! `rayon::current_num_threads()` to gemm, both of which use the pool of the calling thread:
 //! the one installed with `ThreadPool::install`, or rayon's global pool outside any.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use std::sync::Arc;
 
 use switchyard::prelude::*;

@@ -2,6 +2,8 @@
 //! vectors and counts every transfer, so these tests run everywhere and can prove that data
 //! is uploaded once, stays on the device between runs, and never moves implicitly.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -14,6 +14,8 @@
 //! and `SWITCHYARD_DIFFERENTIAL_SEED` the first seed; a failure prints the program text and
 //! its seed, to replay with `switchyard eval`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::sync::Arc;

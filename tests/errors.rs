@@ -1,5 +1,7 @@
 //! Bad input gets a clean error that names the culprit, never a panic: one test per class.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use std::collections::HashMap;
 
 use switchyard::prelude::*;

@@ -1,5 +1,7 @@
 //! The expression language end to end: each construct evaluated on the reference backend.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use std::collections::HashMap;
 
 use switchyard::prelude::*;

@@ -21,6 +21,8 @@
 //! process dies, which fails the run). Results are checked where a property is known: a
 //! decoded `.npy` re-encodes to the same array, an eval's result has the planned shape.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -7,6 +7,8 @@
 //! `SWITCHYARD_REQUIRE_GPU=1` (set by `.ci/run`, which installs Mesa's software Vulkan
 //! driver) a missing GPU fails them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 

@@ -3,6 +3,8 @@
 //! (Before the `Shape` invariant, `numel * 8` wrapped for 2^61 + 2 elements, a 16-byte buffer
 //! passed the kernel argument check and the JIT wrote far past it.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use std::process::{Command, Output};
 
 use switchyard::prelude::*;

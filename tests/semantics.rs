@@ -1,6 +1,8 @@
 //! The semantics DESIGN.md promises, checked end to end through the public API on the
 //! reference backend: promotion, weak scalars, integer rules, NaN, empty arrays, axes, slicing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use switchyard::prelude::*;
 use switchyard::{Error, Index, IrErrorKind, Operand};
 

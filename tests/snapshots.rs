@@ -1,6 +1,8 @@
 //! Snapshot tests of printed IR and plans (expect-test: run with UPDATE_EXPECT=1 to bless a
 //! deliberate change, then review the diff).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use expect_test::expect;
 use switchyard::prelude::*;
 

@@ -3,6 +3,8 @@
 //! must verify the honest claims, fail the wrong one, and the support table must show the
 //! reasons.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 use std::sync::Arc;
 
 use switchyard::conformance::{self, Verdict};

@@ -2,6 +2,8 @@
 //! graph always optimizes to the same graph, however loaded the machine is; a wall-clock
 //! limit is only there when asked for, and then it still stops the optimizer.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::time::Duration;

@@ -3,6 +3,8 @@
 //! `square`, `reciprocal` or `exp2`, whose libm results may differ in the last place), NaN
 //! stays NaN, infinities stay infinities, signed zeros keep their sign.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use common::{eval, random_graph, scalar_of, ulps, Rng, SPECIAL};

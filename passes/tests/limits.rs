@@ -1,6 +1,8 @@
 //! Bounded cost: graphs of every size finish, valid, with the time reported. No timed
 //! assertions; run `cargo test -p switchyard-passes --release -- --nocapture` to see times.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -2,6 +2,8 @@
 //! infinity into a number, or flip the sign of a zero. Where the integer version is true,
 //! it does rewrite.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use common::{opt, opt_fast, B};

@@ -1,6 +1,8 @@
 //! One test per rule: "this expression rewrites to this one" (the printed optimized graph),
 //! and the report names the rule.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use common::{opt, opt_fast, B};

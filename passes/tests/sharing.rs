@@ -1,6 +1,8 @@
 //! Extraction keeps sharing: a value several outputs use is computed once, and the extracted
 //! DAG is never bigger than the graph it came from.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use common::{opt, random_graph, B};

@@ -131,16 +131,18 @@ impl CompiledKernel for JitKernel {
                 for (j, p) in out_ptrs.iter_mut().enumerate() {
                     *p = addrs.outs[j] + (r * inner + s) * self.elem_size;
                 }
-                // SAFETY: `check_args` proved every buffer holds exactly its shape's elements
-                // (its byte count computed without overflow: a `Shape`'s byte count in the
-                // widest dtype fits `isize`, so every element offset and byte address below,
-                // at most that count, is exact too). Row `r`, inner range `s..s+len` maps (through the broadcast strides of the
-                // iteration space built from these very shapes) to in-bounds elements of each
-                // input: stride-1 inputs read `len` elements from their offset, stride-0 inputs
-                // read one. Outputs are written at `r*inner + s .. +len`, in bounds and
-                // disjoint between tasks, so no two threads write the same element and no
-                // input aliases an output (inputs are shared, outputs exclusively borrowed).
                 if let Entry::Map(f) = self.code.entry {
+                    // SAFETY: `check_args` proved every buffer holds exactly its shape's
+                    // elements (its byte count computed without overflow: a `Shape`'s byte
+                    // count in the widest dtype fits `isize`, so every element offset and byte
+                    // address above, at most that count, is exact too). Row `r`, inner range
+                    // `s..s+len` maps (through the broadcast strides of the iteration space
+                    // built from these very shapes) to in-bounds elements of each input:
+                    // stride-1 inputs read `len` elements from their offset, stride-0 inputs
+                    // read one. Outputs are written at `r*inner + s .. +len`, in bounds and
+                    // disjoint between tasks, so no two threads write the same element and no
+                    // input aliases an output (inputs are shared, outputs exclusively
+                    // borrowed). `f` is a `KernelFn` finalized in the module `self.code` owns.
                     unsafe {
                         f(
                             in_ptrs.as_ptr() as *const *const u8,
