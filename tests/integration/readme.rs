@@ -1,5 +1,5 @@
 //! The README's support table is generated, never hand-kept: this test fails when it is stale.
-//! `UPDATE_README=1 cargo test --test readme` rewrites the section.
+//! `UPDATE_README=1 cargo test --test integration readme::` rewrites the section.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
@@ -34,7 +34,9 @@ fn the_readme_support_table_is_current() {
         std::fs::write(path, updated).unwrap();
         return;
     }
-    panic!("README.md's support table is stale: run `UPDATE_README=1 cargo test --test readme`");
+    panic!(
+        "README.md's support table is stale: run `UPDATE_README=1 cargo test --test integration readme::`"
+    );
 }
 
 /// The table with the verified marks of `gpu.*` columns removed.

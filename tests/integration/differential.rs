@@ -16,11 +16,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{declare_inputs, input_data, inputs_read, Programs, Rng};
+use crate::common::{declare_inputs, input_data, inputs_read, Programs, Rng};
 use proptest::prelude::*;
 use switchyard::prelude::*;
 use switchyard::stages::lower::ReferenceBackend;
@@ -252,8 +250,9 @@ fn intermediate_magnitude(text: &str, data: &[(&'static str, Array)]) -> f64 {
 
 /// The relative tolerance of an inexact program: f32's where f32 arithmetic is involved.
 fn tolerance(text: &str) -> f64 {
-    let f32_inputs =
-        inputs_read(text).iter().any(|n| common::INPUTS.iter().any(|i| i.0 == *n && i.1 == DType::F32));
+    let f32_inputs = inputs_read(text)
+        .iter()
+        .any(|n| crate::common::INPUTS.iter().any(|i| i.0 == *n && i.1 == DType::F32));
     if f32_inputs || text.contains("f32") {
         2e-4
     } else {

@@ -3,7 +3,7 @@
 //! cases, and for as long as you like with one command:
 //!
 //! ```sh
-//! SWITCHYARD_FUZZ_CASES=200000 cargo test --release --test fuzz -- --nocapture
+//! SWITCHYARD_FUZZ_CASES=200000 cargo test --release --test integration fuzz:: -- --nocapture
 //! ```
 //!
 //! (`SWITCHYARD_FUZZ_SEED` picks the first seed.) Three targets, each with its own
@@ -23,12 +23,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{declare_inputs, input_data, inputs_read, Programs, Rng};
+use crate::common::{declare_inputs, input_data, inputs_read, Programs, Rng};
 use switchyard::prelude::*;
 use switchyard::stages::frontend::expr;
 use switchyard::{decode_npy, encode_npy};
