@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
-use common::{opt, random_graph, B};
+use crate::common::{opt, random_graph, B};
 use switchyard_ir::{BinaryOp as Bo, DType, Scalar, UnaryOp as U};
 use switchyard_passes::Options;
 
@@ -41,7 +39,7 @@ fn extracted_dags_are_never_bigger() {
         let (g, outs) = random_graph(seed * 104_729, 40);
         let before =
             switchyard_passes::optimize(&g, &outs, &Options { egraph: false, ..Options::default() }).unwrap();
-        let after = common::run(&g, &outs, &Options::default());
+        let after = crate::common::run(&g, &outs, &Options::default());
         assert!(
             after.graph.len() <= before.graph.len(),
             "seed {seed}: {} -> {}\n{}\n{}",

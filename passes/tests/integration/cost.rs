@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
-use common::B;
+use crate::common::B;
 use switchyard_ir::{BinaryOp as Bo, DType, Op, Scalar, TensorType, UnaryOp as U};
 use switchyard_passes::{optimize_with_cost, CostModel, MemoryTraffic, Options};
 

@@ -5,9 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
-use common::{eval, random_graph, scalar_of, ulps, Rng, SPECIAL};
+use crate::common::{eval, random_graph, scalar_of, ulps, Rng, SPECIAL};
 use switchyard_ir::{BinaryOp, DType, Op, Scalar};
 use switchyard_passes::Options;
 
@@ -32,7 +30,7 @@ fn default_rules_keep_every_result() {
     let mut fired = std::collections::BTreeMap::new();
     for seed in 1..400u64 {
         let (g, outs) = random_graph(seed * 7919, 24);
-        let out = common::run(&g, &outs, &Options::default());
+        let out = crate::common::run(&g, &outs, &Options::default());
         let has_pow = g.nodes().any(|(_, n)| matches!(n.op(), Op::Binary(BinaryOp::Pow)));
         for (name, n) in &out.report.rules {
             *fired.entry(name.clone()).or_insert(0) += n;
@@ -64,7 +62,7 @@ fn fast_math_changes_some_results() {
     let mut changed = 0;
     for seed in 1..400u64 {
         let (g, outs) = random_graph(seed * 7919, 24);
-        let out = common::run(&g, &outs, &Options::fast_math());
+        let out = crate::common::run(&g, &outs, &Options::fast_math());
         let f = inputs(seed * 31);
         let before = eval(&g, &outs, &f);
         let after = eval(&out.graph, &out.outputs, &f);

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
-use common::{opt, opt_fast, B};
+use crate::common::{opt, opt_fast, B};
 use expect_test::{expect, Expect};
 use switchyard_ir::{
     BinaryOp as Bo, DType, NodeId, Op, ReduceOp as R, Scalar, Shape, SliceAxis, UnaryOp as U,

@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
-use common::{opt, opt_fast, B};
+use crate::common::{opt, opt_fast, B};
 use switchyard_ir::{BinaryOp as Bo, DType, NodeId, Op, Scalar, UnaryOp as U};
 
 /// Builds `f(x)` for an input x of `dtype` and checks the optimized graph still has `nodes`

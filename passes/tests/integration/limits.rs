@@ -3,24 +3,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{eval, random_graph, ulps, Rng, B};
+use crate::common::{eval, random_graph, ulps, Rng, B};
 use switchyard_ir::{BinaryOp as Bo, DType, Graph, NodeId, Op, Scalar, UnaryOp as U};
 use switchyard_passes::{optimize, Optimized, Options};
 
 fn timed(g: &Graph, outs: &[NodeId], options: &Options) -> (Optimized, Duration) {
     let start = Instant::now();
-    let out = common::run(g, outs, options);
+    let out = crate::common::run(g, outs, options);
     (out, start.elapsed())
 }
 
 fn same_results(before: (&Graph, &[NodeId]), after: (&Graph, &[NodeId])) {
     let f = |_: &str, dtype: DType, n: usize| -> Vec<Scalar> {
         let mut rng = Rng(n as u64 + 17);
-        (0..n).map(|_| common::scalar_of(dtype, (rng.below(400) as f64 - 200.0) / 16.0)).collect()
+        (0..n).map(|_| crate::common::scalar_of(dtype, (rng.below(400) as f64 - 200.0) / 16.0)).collect()
     };
     let a = eval(before.0, before.1, &f);
     let b = eval(after.0, after.1, &f);

@@ -4,11 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-mod common;
-
 use std::time::Duration;
 
-use common::{random_graph, B};
+use crate::common::{random_graph, B};
 use switchyard_ir::{BinaryOp as Bo, DType, Graph, NodeId, Scalar, UnaryOp as U};
 use switchyard_passes::{Optimized, Options, DEFAULT_ITER_LIMIT, DEFAULT_NODE_LIMIT};
 
@@ -77,8 +75,8 @@ fn the_same_graph_optimizes_to_the_identical_graph() {
     ));
     for (what, build, options) in &cases {
         let (g, outs) = build();
-        let first = fingerprint(&common::run(&g, &outs, options));
-        let again = fingerprint(&common::run(&g, &outs, options));
+        let first = fingerprint(&crate::common::run(&g, &outs, options));
+        let again = fingerprint(&crate::common::run(&g, &outs, options));
         assert_eq!(first, again, "{what}: optimized twice");
         if what.contains("limit") || what.contains("iteration") {
             assert!(first.3.is_some(), "{what}: a limit should have stopped it");
@@ -90,7 +88,7 @@ fn the_same_graph_optimizes_to_the_identical_graph() {
             let handles: Vec<_> = (0..3)
                 .map(|i| {
                     let (graph, outs) = if i == 0 { (&rebuilt, &rebuilt_outs) } else { (&g, &outs) };
-                    s.spawn(move || fingerprint(&common::run(graph, outs, options)))
+                    s.spawn(move || fingerprint(&crate::common::run(graph, outs, options)))
                 })
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
@@ -104,12 +102,12 @@ fn the_same_graph_optimizes_to_the_identical_graph() {
 #[test]
 fn a_time_limit_still_stops_the_optimizer() {
     let (g, outs) = chain();
-    let out = common::run(&g, &outs, &Options::default().with_time_limit(Duration::ZERO));
+    let out = crate::common::run(&g, &outs, &Options::default().with_time_limit(Duration::ZERO));
     let limit = out.report.limit_hit.clone().unwrap_or_default();
     assert!(limit.starts_with("time limit ("), "{}", out.report);
     assert!(limit.contains("> 0ns"), "the report names the limit: {limit}");
     assert!(out.report.to_string().contains("stopped by time limit"), "{}", out.report);
     // Without it, the same graph runs to a work limit or saturation instead.
-    let full = common::run(&g, &outs, &Options::default());
+    let full = crate::common::run(&g, &outs, &Options::default());
     assert!(!full.report.limit_hit.unwrap_or_default().starts_with("time limit"));
 }
