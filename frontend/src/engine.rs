@@ -32,16 +32,7 @@ impl GraphKey {
         device: Device,
         options: &Options,
     ) -> GraphKey {
-        let mut live = vec![false; g.len()];
-        let mut stack: Vec<NodeId> = outputs.to_vec();
-        while let Some(id) = stack.pop() {
-            if let Some(flag) = live.get_mut(id.index()) {
-                if !*flag {
-                    *flag = true;
-                    stack.extend_from_slice(g.node(id).inputs());
-                }
-            }
-        }
+        let live = g.reachable(outputs);
         let mut dense = vec![u32::MAX; g.len()];
         let mut nodes = Vec::new();
         for (id, node) in g.nodes() {

@@ -212,16 +212,7 @@ impl Graph {
 
     /// Every declared input, with whether `outputs` depend on it.
     fn signature(g: &switchyard_ir::Graph, outputs: &[NodeId]) -> Vec<(String, TensorType, bool)> {
-        let mut seen = vec![false; g.len()];
-        let mut stack: Vec<NodeId> = outputs.to_vec();
-        while let Some(id) = stack.pop() {
-            if let Some(flag) = seen.get_mut(id.index()) {
-                if !*flag {
-                    *flag = true;
-                    stack.extend_from_slice(g.node(id).inputs());
-                }
-            }
-        }
+        let seen = g.reachable(outputs);
         g.inputs()
             .into_iter()
             .filter_map(|id| match g.node(id).op() {

@@ -155,6 +155,22 @@ impl Graph {
         self.graph.node_count() == 0
     }
 
+    /// Which nodes `outputs` depend on (themselves included), indexed by node id. Ids that
+    /// name no node of this graph are ignored.
+    pub fn reachable(&self, outputs: &[NodeId]) -> Vec<bool> {
+        let mut live = vec![false; self.len()];
+        let mut stack: Vec<NodeId> = outputs.to_vec();
+        while let Some(id) = stack.pop() {
+            if let Some(flag) = live.get_mut(id.index()) {
+                if !*flag {
+                    *flag = true;
+                    stack.extend_from_slice(self.node(id).inputs());
+                }
+            }
+        }
+        live
+    }
+
     /// All nodes in topological (insertion) order.
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, &Node)> {
         self.graph.node_indices().map(|i| (NodeId(i.index() as u32), &self.graph[i]))
@@ -308,6 +324,18 @@ mod tests {
         assert_eq!(g.len(), 4);
         assert_eq!(g.users(x), vec![a]);
         assert_eq!(input(&mut g, "x", &[4]), x, "the same declaration is the same node");
+    }
+
+    #[test]
+    fn reachable_marks_what_the_outputs_depend_on() {
+        let mut g = Graph::new();
+        let x = input(&mut g, "x", &[4]);
+        let y = input(&mut g, "y", &[4]);
+        let e = g.add(Op::Unary(UnaryOp::Exp), &[x]).unwrap();
+        let unused = g.add(Op::Unary(UnaryOp::Neg), &[y]).unwrap();
+        assert_eq!(g.reachable(&[e]), vec![true, false, true, false]);
+        assert_eq!(g.reachable(&[e, unused]), vec![true; 4]);
+        assert_eq!(g.reachable(&[NodeId(99)]), vec![false; 4], "foreign ids are ignored");
     }
 
     #[test]

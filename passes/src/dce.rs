@@ -6,20 +6,6 @@ use switchyard_ir::{Graph, IrError, NodeId};
 use crate::const_fold::ConstFolder;
 use crate::Report;
 
-fn reachable(graph: &Graph, outputs: &[NodeId]) -> Vec<bool> {
-    let mut live = vec![false; graph.len()];
-    let mut stack: Vec<NodeId> = outputs.to_vec();
-    while let Some(id) = stack.pop() {
-        if let Some(flag) = live.get_mut(id.index()) {
-            if !*flag {
-                *flag = true;
-                stack.extend_from_slice(graph.node(id).inputs());
-            }
-        }
-    }
-    live
-}
-
 /// Copies the reachable nodes into a new graph (ids renumbered, order kept), offering each
 /// to `folder` first. Returns the new graph and the outputs' new ids.
 pub fn rebuild(
@@ -35,7 +21,7 @@ pub fn rebuild(
             format!("output {bad} is not a node of this graph"),
         ));
     }
-    let live = reachable(graph, outputs);
+    let live = graph.reachable(outputs);
     let dropped = graph.len() - live.iter().filter(|&&b| b).count();
     if dropped > 0 {
         *report.rules.entry("dce".to_string()).or_insert(0) += dropped;
