@@ -64,8 +64,19 @@ impl From<crate::buffer::AllocError> for RuntimeError {
     }
 }
 
+impl RuntimeError {
+    /// The runtime's class of a lowering error met while running: out of memory stays out of
+    /// memory; anything else is a kernel failure.
+    pub(crate) fn kind_of(e: &LowerError) -> RuntimeErrorKind {
+        match e.kind() {
+            switchyard_lower::LowerErrorKind::OutOfMemory => RuntimeErrorKind::OutOfMemory,
+            _ => RuntimeErrorKind::Kernel,
+        }
+    }
+}
+
 impl From<LowerError> for RuntimeError {
     fn from(e: LowerError) -> RuntimeError {
-        RuntimeError::new(RuntimeErrorKind::Kernel, e.to_string())
+        RuntimeError::new(RuntimeError::kind_of(&e), e.to_string())
     }
 }

@@ -474,7 +474,7 @@ fn plan_bug(what: &str) -> RuntimeError {
 }
 
 fn kernel_failed(k: &PlannedKernel, e: LowerError) -> RuntimeError {
-    RuntimeError::new(RuntimeErrorKind::Kernel, format!("kernel {} on {}: {e}", k.id, k.backend))
+    RuntimeError::new(RuntimeError::kind_of(&e), format!("kernel {} on {}: {e}", k.id, k.backend))
 }
 
 fn value<V>(values: &[Option<V>], node: NodeId) -> Result<&V, RuntimeError> {

@@ -63,6 +63,14 @@ fn a_valid_shape_that_cannot_be_allocated_is_an_out_of_memory_error() {
         other => panic!("expected a runtime error, got {other:?}"),
     }
     assert!(msg.contains("372.5 GiB") && msg.contains("out of memory"), "{msg}");
+    // Memory the reference interpreter cannot have for its intermediates: the same kind.
+    let x = g.input("x", DType::F32, &[1]).unwrap();
+    let s = x.broadcast_to(&[100_000_000_000]).unwrap().sum(AxisSpec::All, false).unwrap();
+    let one = Array::from_vec(&[1], vec![1.0f32]).unwrap();
+    match s.eval(Device::CPU, &[("x", &one)]).unwrap_err() {
+        Error::Runtime(e) => assert_eq!(e.kind(), RuntimeErrorKind::OutOfMemory, "{e}"),
+        other => panic!("expected a runtime error, got {other:?}"),
+    }
 }
 
 #[test]
