@@ -39,7 +39,7 @@ use switchyard_ir::{
 
 use crate::backend::{Backend, NodeQuery, Support, Tolerance};
 use crate::device_memory::{DeviceBuffer, DeviceView};
-use crate::kernel::{CompiledKernel, KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
+use crate::kernel::{CompiledKernel, KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut};
 use crate::reference::ReferenceBackend;
 use crate::support::{row_name, sample};
 
@@ -352,8 +352,8 @@ fn check_claim(
                 .operands
                 .iter()
                 .map(|o| match *o {
-                    Operand::Arg(a) => spec.inputs[a].clone(),
-                    Operand::Node(n) => spec.nodes[n].ty.clone(),
+                    KernelOperand::Arg(a) => spec.inputs[a].clone(),
+                    KernelOperand::Node(n) => spec.nodes[n].ty.clone(),
                 })
                 .collect();
             match backend.supports(&NodeQuery { op: &node.op, inputs: &ins, output: &node.ty }) {
@@ -385,15 +385,15 @@ fn check_claim(
 /// operand when the case asks for one). `None` when the case is not well-typed.
 fn build_spec(op: &Op, case: &Case) -> Option<KernelSpec> {
     let mut nodes = Vec::new();
-    let mut operands: Vec<Operand> = (0..case.inputs.len()).map(Operand::Arg).collect();
+    let mut operands: Vec<KernelOperand> = (0..case.inputs.len()).map(KernelOperand::Arg).collect();
     let mut types: Vec<TensorType> = case.inputs.clone();
     if case.transpose_first {
         let first = case.inputs.first()?;
         let rank = first.shape.rank();
         let perm = Op::PermuteDims((0..rank).rev().collect());
         let ty = infer(&perm, &[first]).ok()?;
-        nodes.push(KernelNode { op: perm, operands: vec![Operand::Arg(0)], ty: ty.clone() });
-        operands[0] = Operand::Node(0);
+        nodes.push(KernelNode { op: perm, operands: vec![KernelOperand::Arg(0)], ty: ty.clone() });
+        operands[0] = KernelOperand::Node(0);
         types[0] = ty;
     }
     let refs: Vec<&TensorType> = types.iter().collect();
@@ -674,7 +674,7 @@ pub(crate) struct Pattern {
     /// How many operands: 1 (`x`) or 2 (`x`, `y`).
     arity: usize,
     /// Builds the nodes from the operands (`y` is `x` when `arity` is 1); the result.
-    build: fn(&mut Nodes, Operand, Operand) -> Option<Operand>,
+    build: fn(&mut Nodes, KernelOperand, KernelOperand) -> Option<KernelOperand>,
 }
 
 /// The patterns [`check`] runs, on every float dtype, as one kernel on a backend that fuses
@@ -872,32 +872,32 @@ struct Nodes {
 }
 
 impl Nodes {
-    fn ty(&self, o: Operand) -> Option<TensorType> {
+    fn ty(&self, o: KernelOperand) -> Option<TensorType> {
         match o {
-            Operand::Arg(a) => self.inputs.get(a).cloned(),
-            Operand::Node(n) => self.nodes.get(n).map(|n| n.ty.clone()),
+            KernelOperand::Arg(a) => self.inputs.get(a).cloned(),
+            KernelOperand::Node(n) => self.nodes.get(n).map(|n| n.ty.clone()),
         }
     }
 
     /// Appends `op` over `operands` (`None` when it is not well-typed).
-    fn push(&mut self, op: Op, operands: &[Operand]) -> Option<Operand> {
+    fn push(&mut self, op: Op, operands: &[KernelOperand]) -> Option<KernelOperand> {
         let types: Vec<TensorType> = operands.iter().map(|&o| self.ty(o)).collect::<Option<_>>()?;
         let refs: Vec<&TensorType> = types.iter().collect();
         let ty = infer(&op, &refs).ok()?;
         self.nodes.push(KernelNode { op, operands: operands.to_vec(), ty });
-        Some(Operand::Node(self.nodes.len() - 1))
+        Some(KernelOperand::Node(self.nodes.len() - 1))
     }
 
-    fn unary(&mut self, u: UnaryOp, x: Operand) -> Option<Operand> {
+    fn unary(&mut self, u: UnaryOp, x: KernelOperand) -> Option<KernelOperand> {
         self.push(Op::Unary(u), &[x])
     }
 
-    fn binary(&mut self, b: BinaryOp, x: Operand, y: Operand) -> Option<Operand> {
+    fn binary(&mut self, b: BinaryOp, x: KernelOperand, y: KernelOperand) -> Option<KernelOperand> {
         self.push(Op::Binary(b), &[x, y])
     }
 
     /// A 0-d constant of the kernel's dtype (broadcast by its users, as fusion inlines one).
-    fn constant(&mut self, v: f64) -> Option<Operand> {
+    fn constant(&mut self, v: f64) -> Option<KernelOperand> {
         let value = match self.dtype {
             DType::F32 => Scalar::F32(v as f32),
             _ => Scalar::F64(v),
@@ -906,7 +906,7 @@ impl Nodes {
     }
 
     /// The reduction over axis 1.
-    fn reduce(&mut self, op: ReduceOp, x: Operand) -> Option<Operand> {
+    fn reduce(&mut self, op: ReduceOp, x: KernelOperand) -> Option<KernelOperand> {
         self.push(
             Op::Reduce { op, axes: [1usize].into_iter().collect(), keepdims: false, correction: 0 },
             &[x],
@@ -1023,8 +1023,8 @@ fn check_pattern(backend: &dyn Backend, pattern: &Pattern, dtype: DType) -> Clai
     for case in pattern_cases(dtype, pattern.arity, reduce) {
         let mut nodes =
             Nodes { dtype, inputs: case.inputs.iter().map(|(t, _)| t.clone()).collect(), nodes: Vec::new() };
-        let x = Operand::Arg(0);
-        let y = if pattern.arity > 1 { Operand::Arg(1) } else { x };
+        let x = KernelOperand::Arg(0);
+        let y = if pattern.arity > 1 { KernelOperand::Arg(1) } else { x };
         let Some(_) = (pattern.build)(&mut nodes, x, y) else { continue };
         let last = nodes.nodes.len() - 1;
         let spec = KernelSpec { inputs: nodes.inputs, nodes: nodes.nodes, outputs: vec![last] };
@@ -1077,8 +1077,8 @@ fn refusal(backend: &dyn Backend, spec: &KernelSpec) -> Option<String> {
             .operands
             .iter()
             .map(|o| match *o {
-                Operand::Arg(a) => spec.inputs[a].clone(),
-                Operand::Node(n) => spec.nodes[n].ty.clone(),
+                KernelOperand::Arg(a) => spec.inputs[a].clone(),
+                KernelOperand::Node(n) => spec.nodes[n].ty.clone(),
             })
             .collect();
         match backend.supports(&NodeQuery { op: &node.op, inputs: &ins, output: &node.ty }) {
@@ -1097,8 +1097,8 @@ fn run_node_by_node(backend: &dyn Backend, spec: &KernelSpec, inputs: &[Vec<u8>]
         let mut args = Vec::with_capacity(node.operands.len());
         for o in &node.operands {
             let (t, b) = match *o {
-                Operand::Arg(a) => (spec.inputs.get(a), inputs.get(a)),
-                Operand::Node(n) => (spec.nodes.get(n).map(|n| &n.ty), values.get(n)),
+                KernelOperand::Arg(a) => (spec.inputs.get(a), inputs.get(a)),
+                KernelOperand::Node(n) => (spec.nodes.get(n).map(|n| &n.ty), values.get(n)),
             };
             let (Some(t), Some(b)) = (t, b) else { return Err("a node reads a missing operand".into()) };
             types.push(t.clone());
@@ -1108,7 +1108,7 @@ fn run_node_by_node(backend: &dyn Backend, spec: &KernelSpec, inputs: &[Vec<u8>]
             inputs: types,
             nodes: vec![KernelNode {
                 op: node.op.clone(),
-                operands: (0..node.operands.len()).map(Operand::Arg).collect(),
+                operands: (0..node.operands.len()).map(KernelOperand::Arg).collect(),
                 ty: node.ty.clone(),
             }],
             outputs: vec![0],

@@ -31,7 +31,7 @@ use switchyard_ir::{DType, DeviceKind, Op, OpSetVersion, TensorType, OP_SET_VERS
 
 use crate::backend::{Backend, NodeQuery, Support, Tolerance};
 use crate::error::{LowerError, LowerErrorKind};
-use crate::kernel::{check_args, CompiledKernel, KernelSpec, Operand, TensorView, TensorViewMut};
+use crate::kernel::{check_args, CompiledKernel, KernelOperand, KernelSpec, TensorView, TensorViewMut};
 
 /// Products of at least this many multiply-adds (`m * k * n`, per matrix or over a batch) run
 /// multithreaded; smaller ones run on the calling thread.
@@ -156,7 +156,7 @@ impl Geometry {
             return Ok(g);
         }
         // Row-major walk of the batch, with each operand's matrix number (stride 0 where it
-        // broadcasts). Operand strides are at most the operand's matrix count: no overflow.
+        // broadcasts). KernelOperand strides are at most the operand's matrix count: no overflow.
         let strides = |d: &[usize]| -> Vec<usize> {
             let mut s = vec![0; rank];
             let mut acc = 1;
@@ -262,8 +262,8 @@ fn matmul_of(spec: &KernelSpec) -> Result<(usize, usize, &TensorType), LowerErro
     if spec.outputs != [0] {
         return Err(compile_error("a cpu.gemm kernel writes exactly its matmul"));
     }
-    let arg = |o: Option<&Operand>| match o {
-        Some(&Operand::Arg(i)) if i < spec.inputs.len() => Ok(i),
+    let arg = |o: Option<&KernelOperand>| match o {
+        Some(&KernelOperand::Arg(i)) if i < spec.inputs.len() => Ok(i),
         other => Err(compile_error(format!("matmul operand {other:?} is not a kernel input"))),
     };
     if node.operands.len() != 2 {
@@ -548,7 +548,7 @@ mod tests {
             inputs: vec![a.clone(), b.clone()],
             nodes: vec![KernelNode {
                 op: Op::Matmul,
-                operands: vec![Operand::Arg(0), Operand::Arg(1)],
+                operands: vec![KernelOperand::Arg(0), KernelOperand::Arg(1)],
                 ty: out,
             }],
             outputs: vec![0],

@@ -11,7 +11,7 @@ use crate::error::{LowerError, LowerErrorKind};
 
 /// Where a kernel node takes an operand from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum Operand {
+pub enum KernelOperand {
     /// The kernel's input argument number `i`.
     Arg(usize),
     /// The result of the kernel's node number `i` (an earlier node).
@@ -24,7 +24,7 @@ pub struct KernelNode {
     /// The op.
     pub op: Op,
     /// Its operands.
-    pub operands: Vec<Operand>,
+    pub operands: Vec<KernelOperand>,
     /// Its result type.
     pub ty: TensorType,
 }

@@ -39,7 +39,9 @@ pub use cubecl::CubeclBackend;
 pub use device_memory::{foreign_buffer, DeviceBuffer, DeviceInfo, DeviceMemory, DeviceView};
 pub use error::{LowerError, LowerErrorKind};
 pub use gemm::GemmBackend;
-pub use kernel::{check_args, CompiledKernel, KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
+pub use kernel::{
+    check_args, CompiledKernel, KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut,
+};
 pub use kernel_cache::{CacheEntry, CacheKey, CacheMiss, CacheReport, KernelCache};
 pub use placement::{place, Placement, TRANSFER};
 pub use plan::{build_plan, Plan, PlanInput, PlanNode, PlanRequest, PlannedKernel, ValueInfo};

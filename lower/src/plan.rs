@@ -8,7 +8,7 @@ use switchyard_ir::{DType, Device, Graph, NodeId, Op, OpSetVersion, Shape, Tenso
 
 use crate::error::LowerError;
 use crate::fusion::group;
-use crate::kernel::{KernelNode, KernelSpec, Operand};
+use crate::kernel::{KernelNode, KernelOperand, KernelSpec};
 use crate::placement::{place, Placement, TRANSFER};
 use crate::registry::Registry;
 
@@ -183,13 +183,13 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
             for &i in node.inputs() {
                 let v = value_of[i.index()];
                 let operand = match local.get(&v) {
-                    Some(&j) => Operand::Node(j),
+                    Some(&j) => KernelOperand::Node(j),
                     None => {
                         let pos = inputs.iter().position(|&x| x == v).unwrap_or_else(|| {
                             inputs.push(v);
                             inputs.len() - 1
                         });
-                        Operand::Arg(pos)
+                        KernelOperand::Arg(pos)
                     }
                 };
                 operands.push(operand);

@@ -5,7 +5,7 @@
 
 use switchyard_ir::{DType, Op, Scalar, Shape};
 
-use crate::kernel::{KernelSpec, Operand};
+use crate::kernel::{KernelOperand, KernelSpec};
 use crate::kernel_cache::CacheKey;
 
 /// How many structures the cache keeps.
@@ -17,7 +17,7 @@ pub struct CodeKey {
     /// The one float dtype of the kernel.
     pub dtype: DType,
     /// Each node's op (constants and shapes erased) and operand wiring.
-    pub nodes: Vec<(Op, Vec<Operand>)>,
+    pub nodes: Vec<(Op, Vec<KernelOperand>)>,
     /// Number of input arguments.
     pub inputs: usize,
     /// Which nodes are written out.

@@ -22,7 +22,7 @@ use switchyard_ir::{BinaryOp, DType, Op, ReduceOp, UnaryOp};
 
 use super::math::{ConstPool, Emitter};
 use crate::error::{LowerError, LowerErrorKind};
-use crate::kernel::{KernelSpec, Operand};
+use crate::kernel::{KernelOperand, KernelSpec};
 
 /// Vectors per iteration of the main loop of elementwise kernels.
 const UNROLL: i64 = 4;
@@ -324,10 +324,10 @@ fn compute_nodes(
     Ok(out)
 }
 
-fn operand_value(o: &Operand, args: &[Option<Value>], vals: &[Value]) -> Result<Value, LowerError> {
+fn operand_value(o: &KernelOperand, args: &[Option<Value>], vals: &[Value]) -> Result<Value, LowerError> {
     match *o {
-        Operand::Arg(a) => args.get(a).copied().flatten(),
-        Operand::Node(n) => vals.get(n).copied(),
+        KernelOperand::Arg(a) => args.get(a).copied().flatten(),
+        KernelOperand::Node(n) => vals.get(n).copied(),
     }
     .ok_or_else(|| unsupported("kernel operand out of range"))
 }

@@ -25,7 +25,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
 use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, ReduceOp, UnaryOp, OP_SET_VERSION};
 
-use crate::kernel::Operand;
+use crate::kernel::KernelOperand;
 
 use self::cache::CAPACITY;
 use self::codegen::{build, build_reduce, kernel_dtype, reduce_signature, reduction_of, signature, Layout};
@@ -146,8 +146,8 @@ impl CraneliftBackend {
         let last = spec.nodes.last().ok_or_else(|| jit_error("kernel", "empty"))?;
         let Op::Reduce { axes, .. } = &last.op else { return Err(jit_error("kernel", "not a reduction")) };
         let operand_shape = match last.operands.first() {
-            Some(Operand::Arg(i)) => spec.inputs.get(*i).map(|t| t.shape.clone()),
-            Some(Operand::Node(k)) => spec.nodes.get(*k).map(|n| n.ty.shape.clone()),
+            Some(KernelOperand::Arg(i)) => spec.inputs.get(*i).map(|t| t.shape.clone()),
+            Some(KernelOperand::Node(k)) => spec.nodes.get(*k).map(|n| n.ty.shape.clone()),
             None => None,
         }
         .ok_or_else(|| jit_error("kernel", "reduction operand out of range"))?;

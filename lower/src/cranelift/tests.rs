@@ -6,7 +6,7 @@ use switchyard_ir::{catalog, infer, BinaryOp, DType, Op, ReduceOp, Scalar, Shape
 use super::CraneliftBackend;
 use crate::backend::{Backend, NodeQuery, Tolerance};
 use crate::conformance::{decode as floats, encode as bytes, randoms, ulps_apart};
-use crate::kernel::{KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
+use crate::kernel::{KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut};
 use crate::reference::ReferenceBackend;
 
 /// Values that break naive code: signed zeros, infinities, NaN, subnormals, huge, tiny.
@@ -100,7 +100,7 @@ fn ty(dtype: DType, dims: &[usize]) -> TensorType {
     TensorType { dtype, shape: Shape::new(dims).unwrap_or_default() }
 }
 
-fn node(op: Op, operands: Vec<Operand>, inputs: &[&TensorType]) -> KernelNode {
+fn node(op: Op, operands: Vec<KernelOperand>, inputs: &[&TensorType]) -> KernelNode {
     let out = infer(&op, inputs).unwrap_or_else(|e| panic!("{e}"));
     KernelNode { op, operands, ty: out }
 }
@@ -137,7 +137,7 @@ fn every_claimed_elementwise_op_matches_the_reference() {
                 inputs: ins.clone(),
                 nodes: vec![KernelNode {
                     op: op.clone(),
-                    operands: (0..arity).map(Operand::Arg).collect(),
+                    operands: (0..arity).map(KernelOperand::Arg).collect(),
                     ty: out,
                 }],
                 outputs: vec![0],
@@ -155,7 +155,7 @@ fn exp_is_within_its_declared_ulps_over_the_whole_range() {
         let t = ty(dtype, &[n]);
         let spec = KernelSpec {
             inputs: vec![t.clone()],
-            nodes: vec![node(Op::Unary(UnaryOp::Exp), vec![Operand::Arg(0)], &[&t])],
+            nodes: vec![node(Op::Unary(UnaryOp::Exp), vec![KernelOperand::Arg(0)], &[&t])],
             outputs: vec![0],
         };
         check(&spec, &[xs], Tolerance::ulps(2), &format!("exp sweep {dtype}"));
@@ -178,7 +178,7 @@ fn worst_ulps(op: UnaryOp, dtype: DType, lo: f64, hi: f64) -> u64 {
     let t = ty(dtype, &[xs.len()]);
     let spec = KernelSpec {
         inputs: vec![t.clone()],
-        nodes: vec![node(Op::Unary(op), vec![Operand::Arg(0)], &[&t])],
+        nodes: vec![node(Op::Unary(op), vec![KernelOperand::Arg(0)], &[&t])],
         outputs: vec![0],
     };
     let in_bytes = bytes(dtype, &xs);
@@ -237,12 +237,20 @@ fn fused_chains_with_broadcasting_match() {
         };
         let nodes = vec![
             full(&two),
-            node(Op::Binary(BinaryOp::Mul), vec![Operand::Arg(0), Operand::Node(0)], &[&x, &two.0]),
+            node(
+                Op::Binary(BinaryOp::Mul),
+                vec![KernelOperand::Arg(0), KernelOperand::Node(0)],
+                &[&x, &two.0],
+            ),
             full(&one),
-            node(Op::Binary(BinaryOp::Add), vec![Operand::Node(1), Operand::Node(2)], &[&x, &one.0]),
-            node(Op::Unary(UnaryOp::Exp), vec![Operand::Node(3)], &[&x]),
-            node(Op::Binary(BinaryOp::Mul), vec![Operand::Node(4), Operand::Arg(1)], &[&x, &y]),
-            node(Op::Binary(BinaryOp::Sub), vec![Operand::Node(5), Operand::Arg(0)], &[&x, &x]),
+            node(
+                Op::Binary(BinaryOp::Add),
+                vec![KernelOperand::Node(1), KernelOperand::Node(2)],
+                &[&x, &one.0],
+            ),
+            node(Op::Unary(UnaryOp::Exp), vec![KernelOperand::Node(3)], &[&x]),
+            node(Op::Binary(BinaryOp::Mul), vec![KernelOperand::Node(4), KernelOperand::Arg(1)], &[&x, &y]),
+            node(Op::Binary(BinaryOp::Sub), vec![KernelOperand::Node(5), KernelOperand::Arg(0)], &[&x, &x]),
         ];
         let spec = KernelSpec { inputs: vec![x.clone(), y.clone()], nodes, outputs: vec![6, 1] };
         let xs: Vec<f64> = randoms(37 * 19, 9).iter().map(|v| v / 8.0).collect();
@@ -265,7 +273,11 @@ fn outer_products_scalars_and_empty_arrays() {
         let (ta, tb) = (ty(d, &a), ty(d, &b));
         let spec = KernelSpec {
             inputs: vec![ta.clone(), tb.clone()],
-            nodes: vec![node(Op::Binary(BinaryOp::Mul), vec![Operand::Arg(0), Operand::Arg(1)], &[&ta, &tb])],
+            nodes: vec![node(
+                Op::Binary(BinaryOp::Mul),
+                vec![KernelOperand::Arg(0), KernelOperand::Arg(1)],
+                &[&ta, &tb],
+            )],
             outputs: vec![0],
         };
         let va = randoms(ta.shape.numel(), 1);
@@ -279,7 +291,7 @@ fn bad_arguments_are_errors() {
     let t = ty(DType::F32, &[4]);
     let spec = KernelSpec {
         inputs: vec![t.clone()],
-        nodes: vec![node(Op::Unary(UnaryOp::Neg), vec![Operand::Arg(0)], &[&t])],
+        nodes: vec![node(Op::Unary(UnaryOp::Neg), vec![KernelOperand::Arg(0)], &[&t])],
         outputs: vec![0],
     };
     let k = CraneliftBackend::new().compile(&spec).unwrap();
@@ -328,8 +340,16 @@ fn code_is_cached_by_structure_not_by_size_or_constant() {
                     operands: vec![],
                     ty: k.0.clone(),
                 },
-                node(Op::Binary(BinaryOp::Mul), vec![Operand::Arg(0), Operand::Node(0)], &[&x, &k.0]),
-                node(Op::Binary(BinaryOp::Add), vec![Operand::Node(1), Operand::Arg(1)], &[&x, &y]),
+                node(
+                    Op::Binary(BinaryOp::Mul),
+                    vec![KernelOperand::Arg(0), KernelOperand::Node(0)],
+                    &[&x, &k.0],
+                ),
+                node(
+                    Op::Binary(BinaryOp::Add),
+                    vec![KernelOperand::Node(1), KernelOperand::Arg(1)],
+                    &[&x, &y],
+                ),
             ],
             outputs: vec![2],
         }
@@ -375,7 +395,11 @@ fn reduce_spec(op: ReduceOp, dtype: DType, dims: &[usize], k: usize, keepdims: b
     let axes = (dims.len() - k..dims.len()).collect();
     KernelSpec {
         inputs: vec![t.clone()],
-        nodes: vec![node(Op::Reduce { op, axes, keepdims, correction: 0 }, vec![Operand::Arg(0)], &[&t])],
+        nodes: vec![node(
+            Op::Reduce { op, axes, keepdims, correction: 0 },
+            vec![KernelOperand::Arg(0)],
+            &[&t],
+        )],
         outputs: vec![0],
     }
 }
@@ -458,8 +482,8 @@ fn reductions_absorb_their_producers_and_do_not_depend_on_threads() {
     let spec = KernelSpec {
         inputs: vec![t.clone(), t.clone()],
         nodes: vec![
-            node(Op::Binary(BinaryOp::Sub), vec![Operand::Arg(0), Operand::Arg(1)], &[&t, &t]),
-            node(Op::Unary(UnaryOp::Square), vec![Operand::Node(0)], &[&t]),
+            node(Op::Binary(BinaryOp::Sub), vec![KernelOperand::Arg(0), KernelOperand::Arg(1)], &[&t, &t]),
+            node(Op::Unary(UnaryOp::Square), vec![KernelOperand::Node(0)], &[&t]),
             node(
                 Op::Reduce {
                     op: ReduceOp::Sum,
@@ -467,7 +491,7 @@ fn reductions_absorb_their_producers_and_do_not_depend_on_threads() {
                     keepdims: false,
                     correction: 0,
                 },
-                vec![Operand::Node(1)],
+                vec![KernelOperand::Node(1)],
                 &[&t],
             ),
         ],

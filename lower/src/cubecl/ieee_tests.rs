@@ -10,11 +10,11 @@ use super::CubeclBackend;
 use crate::backend::Backend;
 use crate::conformance;
 use crate::device_memory::DeviceView;
-use crate::kernel::{KernelNode, KernelSpec, Operand, TensorView, TensorViewMut};
+use crate::kernel::{KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut};
 use crate::ReferenceBackend;
 
-const X: Operand = Operand::Arg(0);
-const Y: Operand = Operand::Arg(1);
+const X: KernelOperand = KernelOperand::Arg(0);
+const Y: KernelOperand = KernelOperand::Arg(1);
 
 /// A spec over `args` f32 vectors of length `n`, built by `build` (which returns the output).
 fn spec(
@@ -29,12 +29,12 @@ fn spec(
 }
 
 /// Appends `op` over `operands` to `nodes`; its node number.
-fn push(nodes: &mut Vec<KernelNode>, inputs: &[TensorType], op: Op, operands: &[Operand]) -> usize {
+fn push(nodes: &mut Vec<KernelNode>, inputs: &[TensorType], op: Op, operands: &[KernelOperand]) -> usize {
     let types: Vec<TensorType> = operands
         .iter()
         .map(|o| match *o {
-            Operand::Arg(a) => inputs[a].clone(),
-            Operand::Node(n) => nodes[n].ty.clone(),
+            KernelOperand::Arg(a) => inputs[a].clone(),
+            KernelOperand::Node(n) => nodes[n].ty.clone(),
         })
         .collect();
     let refs: Vec<&TensorType> = types.iter().collect();
@@ -43,14 +43,20 @@ fn push(nodes: &mut Vec<KernelNode>, inputs: &[TensorType], op: Op, operands: &[
     nodes.len() - 1
 }
 
-fn bin(nodes: &mut Vec<KernelNode>, inputs: &[TensorType], b: BinaryOp, x: Operand, y: Operand) -> Operand {
-    Operand::Node(push(nodes, inputs, Op::Binary(b), &[x, y]))
+fn bin(
+    nodes: &mut Vec<KernelNode>,
+    inputs: &[TensorType],
+    b: BinaryOp,
+    x: KernelOperand,
+    y: KernelOperand,
+) -> KernelOperand {
+    KernelOperand::Node(push(nodes, inputs, Op::Binary(b), &[x, y]))
 }
 
-fn node(o: Operand) -> usize {
+fn node(o: KernelOperand) -> usize {
     match o {
-        Operand::Node(n) => n,
-        Operand::Arg(_) => panic!("an argument"),
+        KernelOperand::Node(n) => n,
+        KernelOperand::Arg(_) => panic!("an argument"),
     }
 }
 
@@ -113,7 +119,12 @@ fn identical_operands_are_split_unless_ieee_keeps_the_identity() {
 fn stores_bit_tests_loads_and_constants_need_no_barrier() {
     // isnan(x * c) and x * c stored: nothing reads the product as a float.
     let s = spec(1, 8, |n, i| {
-        let c = Operand::Node(push(n, i, Op::Full { value: Scalar::F32(2.0), shape: Shape::scalar() }, &[]));
+        let c = KernelOperand::Node(push(
+            n,
+            i,
+            Op::Full { value: Scalar::F32(2.0), shape: Shape::scalar() },
+            &[],
+        ));
         let t = bin(n, i, BinaryOp::Mul, X, c);
         push(n, i, Op::Unary(UnaryOp::IsNan), &[t]);
         node(t)
@@ -225,7 +236,12 @@ fn the_issues_expressions_give_the_references_bits_on_the_device() {
     assert_eq!(got, [0.0f32, 0.001_000_046_7, 0.0].map(f32::to_bits));
     // (x * 2 + y) - (y + x * 2): the driver merges the two sums unless their barriers differ.
     let s = spec(2, 3, |n, i| {
-        let c = Operand::Node(push(n, i, Op::Full { value: Scalar::F32(2.0), shape: Shape::scalar() }, &[]));
+        let c = KernelOperand::Node(push(
+            n,
+            i,
+            Op::Full { value: Scalar::F32(2.0), shape: Shape::scalar() },
+            &[],
+        ));
         let x2 = bin(n, i, BinaryOp::Mul, X, c);
         let a = bin(n, i, BinaryOp::Add, x2, Y);
         let b = bin(n, i, BinaryOp::Add, Y, x2);

@@ -19,7 +19,7 @@
 use switchyard_ir::{BinaryOp, DType, Op, ReduceOp, Shape, UnaryOp};
 
 use crate::error::{LowerError, LowerErrorKind};
-use crate::kernel::{KernelSpec, Operand};
+use crate::kernel::{KernelOperand, KernelSpec};
 
 /// The error for a spec the backend cannot turn into a program.
 pub(crate) fn compile_error(message: impl Into<String>) -> LowerError {
@@ -967,13 +967,13 @@ impl<'a> Builder<'a> {
             .ok_or_else(|| compile_error(format!("node {i} ({}): {} unsupported", node.op, node.ty.dtype)))?;
         let operand = |k: usize| -> Result<Value, LowerError> {
             match node.operands.get(k) {
-                Some(Operand::Arg(a)) => self
+                Some(KernelOperand::Arg(a)) => self
                     .spec
                     .inputs
                     .get(*a)
                     .map(|t| Value::View(View::of_arg(*a, &t.shape)))
                     .ok_or_else(|| compile_error(format!("node {i} reads missing argument {a}"))),
-                Some(Operand::Node(n)) if *n < i => Ok(values[*n].clone()),
+                Some(KernelOperand::Node(n)) if *n < i => Ok(values[*n].clone()),
                 _ => Err(compile_error(format!("node {i} ({}) has a bad operand {k}", node.op))),
             }
         };
@@ -1180,8 +1180,8 @@ pub fn reduce_program(spec: &KernelSpec) -> Result<(Program, LaunchData), LowerE
         return Err(compile_error("a reduction kernel writes only the reduced value"));
     }
     let operand_ty = match node.operands.first() {
-        Some(Operand::Arg(a)) => spec.inputs.get(*a),
-        Some(Operand::Node(n)) if *n < last => spec.nodes.get(*n).map(|n| &n.ty),
+        Some(KernelOperand::Arg(a)) => spec.inputs.get(*a),
+        Some(KernelOperand::Node(n)) if *n < last => spec.nodes.get(*n).map(|n| &n.ty),
         _ => None,
     }
     .ok_or_else(|| compile_error("the reduction's operand is missing"))?;
@@ -1199,8 +1199,8 @@ pub fn reduce_program(spec: &KernelSpec) -> Result<(Program, LaunchData), LowerE
     let mut b = Builder::new(spec, space.clone(), perm.clone())?;
     let values = b.nodes(last)?;
     let value = match node.operands.first() {
-        Some(Operand::Node(n)) => values[*n].clone(),
-        Some(Operand::Arg(a)) => Value::View(View::of_arg(*a, &operand_ty.shape)),
+        Some(KernelOperand::Node(n)) => values[*n].clone(),
+        Some(KernelOperand::Arg(a)) => Value::View(View::of_arg(*a, &operand_ty.shape)),
         None => return Err(compile_error("the reduction's operand is missing")),
     };
     let (_, reg) = b.reg(&value)?;
@@ -1381,7 +1381,8 @@ pub fn matmul_program(spec: &KernelSpec) -> Result<(Program, LaunchData), LowerE
     let [node] = spec.nodes.as_slice() else {
         return Err(compile_error("matmul is generated as a kernel of its own"));
     };
-    let (Some(Operand::Arg(ia)), Some(Operand::Arg(ib))) = (node.operands.first(), node.operands.get(1))
+    let (Some(KernelOperand::Arg(ia)), Some(KernelOperand::Arg(ib))) =
+        (node.operands.first(), node.operands.get(1))
     else {
         return Err(compile_error("matmul operands must be kernel arguments"));
     };

@@ -9,7 +9,7 @@ use super::CubeclBackend;
 use crate::backend::{Backend, NodeQuery};
 use crate::conformance;
 use crate::device_memory::{DeviceInfo, DeviceMemory, DeviceView};
-use crate::kernel::{KernelNode, KernelSpec, Operand};
+use crate::kernel::{KernelNode, KernelOperand, KernelSpec};
 
 /// The backend's first device, or `None` (with the reason printed) when there is none. With
 /// `SWITCHYARD_REQUIRE_GPU=1` a missing device fails the test instead.
@@ -34,7 +34,7 @@ fn t(dtype: DType, dims: &[usize]) -> TensorType {
 fn single(op: Op, inputs: Vec<TensorType>) -> KernelSpec {
     let refs: Vec<&TensorType> = inputs.iter().collect();
     let ty = infer(&op, &refs).unwrap();
-    let operands = (0..inputs.len()).map(Operand::Arg).collect();
+    let operands = (0..inputs.len()).map(KernelOperand::Arg).collect();
     KernelSpec { inputs, nodes: vec![KernelNode { op, operands, ty }], outputs: vec![0] }
 }
 
@@ -242,8 +242,12 @@ fn a_new_constant_or_size_reuses_the_kernel_and_another_dtype_misses_with_the_re
             inputs: vec![x, y],
             nodes: vec![
                 KernelNode { op: c, operands: vec![], ty: ct },
-                KernelNode { op: mul, operands: vec![Operand::Arg(0), Operand::Node(0)], ty: xy.clone() },
-                KernelNode { op: add, operands: vec![Operand::Node(1), Operand::Arg(1)], ty: xy },
+                KernelNode {
+                    op: mul,
+                    operands: vec![KernelOperand::Arg(0), KernelOperand::Node(0)],
+                    ty: xy.clone(),
+                },
+                KernelNode { op: add, operands: vec![KernelOperand::Node(1), KernelOperand::Arg(1)], ty: xy },
             ],
             outputs: vec![2],
         }
@@ -269,13 +273,13 @@ fn a_program_with_too_many_buffers_is_refused() {
     let ty = t(DType::F32, &[4]);
     let mut nodes = vec![KernelNode {
         op: Op::Binary(BinaryOp::Add),
-        operands: vec![Operand::Arg(0), Operand::Arg(1)],
+        operands: vec![KernelOperand::Arg(0), KernelOperand::Arg(1)],
         ty: ty.clone(),
     }];
     for i in 2..n {
         nodes.push(KernelNode {
             op: Op::Binary(BinaryOp::Add),
-            operands: vec![Operand::Node(nodes.len() - 1), Operand::Arg(i)],
+            operands: vec![KernelOperand::Node(nodes.len() - 1), KernelOperand::Arg(i)],
             ty: ty.clone(),
         });
     }
@@ -325,7 +329,7 @@ fn code_shows_the_program_and_the_generated_wgsl_and_launches_stay_correct_after
                 },
                 KernelNode {
                     op: Op::Binary(BinaryOp::Mul),
-                    operands: vec![Operand::Arg(0), Operand::Node(0)],
+                    operands: vec![KernelOperand::Arg(0), KernelOperand::Node(0)],
                     ty: x,
                 },
             ],
@@ -350,35 +354,35 @@ impl SpecBuilder {
         SpecBuilder { inputs, nodes: Vec::new() }
     }
 
-    fn ty(&self, o: Operand) -> TensorType {
+    fn ty(&self, o: KernelOperand) -> TensorType {
         match o {
-            Operand::Arg(a) => self.inputs[a].clone(),
-            Operand::Node(n) => self.nodes[n].ty.clone(),
+            KernelOperand::Arg(a) => self.inputs[a].clone(),
+            KernelOperand::Node(n) => self.nodes[n].ty.clone(),
         }
     }
 
     /// Adds `op` over `operands`; the new node as an operand.
-    fn node(&mut self, op: Op, operands: &[Operand]) -> Operand {
+    fn node(&mut self, op: Op, operands: &[KernelOperand]) -> KernelOperand {
         let types: Vec<TensorType> = operands.iter().map(|&o| self.ty(o)).collect();
         let refs: Vec<&TensorType> = types.iter().collect();
         let ty = infer(&op, &refs).unwrap_or_else(|e| panic!("{op}: {e}"));
         self.nodes.push(KernelNode { op, operands: operands.to_vec(), ty });
-        Operand::Node(self.nodes.len() - 1)
+        KernelOperand::Node(self.nodes.len() - 1)
     }
 
     /// The spec writing `outputs`.
-    fn finish(self, outputs: &[Operand]) -> KernelSpec {
+    fn finish(self, outputs: &[KernelOperand]) -> KernelSpec {
         let outputs = outputs
             .iter()
-            .map(|o| if let Operand::Node(n) = o { *n } else { panic!("an argument output") })
+            .map(|o| if let KernelOperand::Node(n) = o { *n } else { panic!("an argument output") })
             .collect();
         KernelSpec { inputs: self.inputs, nodes: self.nodes, outputs }
     }
 }
 
-const A0: Operand = Operand::Arg(0);
-const A1: Operand = Operand::Arg(1);
-const A2: Operand = Operand::Arg(2);
+const A0: KernelOperand = KernelOperand::Arg(0);
+const A1: KernelOperand = KernelOperand::Arg(1);
+const A2: KernelOperand = KernelOperand::Arg(2);
 
 fn unary(u: UnaryOp) -> Op {
     Op::Unary(u)

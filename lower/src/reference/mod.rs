@@ -42,7 +42,7 @@ pub use eval::eval_op;
 
 use crate::backend::{Backend, NodeQuery, Support, Tolerance};
 use crate::error::{LowerError, LowerErrorKind};
-use crate::kernel::{check_args, CompiledKernel, KernelSpec, Operand, TensorView, TensorViewMut};
+use crate::kernel::{check_args, CompiledKernel, KernelOperand, KernelSpec, TensorView, TensorViewMut};
 
 /// A kernel-run error.
 fn kernel_error(message: impl Into<String>) -> LowerError {
@@ -128,12 +128,12 @@ impl ReferenceKernel {
             let mut types = Vec::with_capacity(node.operands.len());
             for operand in &node.operands {
                 let ty = match *operand {
-                    Operand::Arg(j) => spec.inputs.get(j),
-                    Operand::Node(j) if j < i => {
+                    KernelOperand::Arg(j) => spec.inputs.get(j),
+                    KernelOperand::Node(j) if j < i => {
                         last_reader[j] = Some(i);
                         Some(&spec.nodes[j].ty)
                     }
-                    Operand::Node(_) => None,
+                    KernelOperand::Node(_) => None,
                 };
                 types.push(ty.ok_or_else(|| {
                     compile_error(format!("node {i} ({}) reads {operand:?}, which is not available", node.op))
@@ -189,8 +189,8 @@ impl ReferenceKernel {
                 .iter()
                 .map(|operand| {
                     match *operand {
-                        Operand::Arg(j) => args.get(j),
-                        Operand::Node(j) => values.get(j).and_then(Option::as_ref),
+                        KernelOperand::Arg(j) => args.get(j),
+                        KernelOperand::Node(j) => values.get(j).and_then(Option::as_ref),
                     }
                     .ok_or_else(|| kernel_error(format!("node {i}: operand {operand:?} is not available")))
                 })
@@ -257,8 +257,8 @@ impl fmt::Display for ReferenceKernel {
             for (k, operand) in node.operands.iter().enumerate() {
                 let sep = if k > 0 { ", " } else { "" };
                 match operand {
-                    Operand::Arg(j) => write!(operands, "{sep}arg{j}")?,
-                    Operand::Node(j) => write!(operands, "{sep}%{j}")?,
+                    KernelOperand::Arg(j) => write!(operands, "{sep}arg{j}")?,
+                    KernelOperand::Node(j) => write!(operands, "{sep}%{j}")?,
                 }
             }
             writeln!(f, "%{i} = {} {operands} : {}", node.op, node.ty)?;

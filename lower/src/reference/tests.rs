@@ -63,7 +63,7 @@ fn run(op: Op, inputs: &[&Data]) -> Result<Data, LowerError> {
         inputs: types.clone(),
         nodes: vec![KernelNode {
             op: op.clone(),
-            operands: (0..inputs.len()).map(Operand::Arg).collect(),
+            operands: (0..inputs.len()).map(KernelOperand::Arg).collect(),
             ty: out.clone(),
         }],
         outputs: vec![0],
@@ -845,7 +845,7 @@ fn backend_metadata_and_supports() {
     // A transfer to a GPU never compiles here.
     let spec = KernelSpec {
         inputs: vec![t.clone()],
-        nodes: vec![KernelNode { op: gpu, operands: vec![Operand::Arg(0)], ty: t.clone() }],
+        nodes: vec![KernelNode { op: gpu, operands: vec![KernelOperand::Arg(0)], ty: t.clone() }],
         outputs: vec![0],
     };
     assert_eq!(b.compile(&spec).unwrap_err().kind(), LowerErrorKind::Compile);
@@ -859,13 +859,13 @@ fn three_node_spec() -> KernelSpec {
         nodes: vec![
             KernelNode {
                 op: Op::Binary(BinaryOp::Mul),
-                operands: vec![Operand::Arg(0), Operand::Arg(1)],
+                operands: vec![KernelOperand::Arg(0), KernelOperand::Arg(1)],
                 ty: t.clone(),
             },
-            KernelNode { op: Op::Unary(UnaryOp::Exp), operands: vec![Operand::Node(0)], ty: t.clone() },
+            KernelNode { op: Op::Unary(UnaryOp::Exp), operands: vec![KernelOperand::Node(0)], ty: t.clone() },
             KernelNode {
                 op: reduce_op(ReduceOp::Sum, &[1], false),
-                operands: vec![Operand::Node(1)],
+                operands: vec![KernelOperand::Node(1)],
                 ty: TensorType { dtype: DType::F32, shape: shape(&[2]) },
             },
         ],
@@ -949,9 +949,9 @@ fn malformed_specs_do_not_compile() {
     let mut wrong_type = good.clone();
     wrong_type.nodes[2].ty.dtype = DType::F64;
     let mut forward_ref = good.clone();
-    forward_ref.nodes[0].operands[0] = Operand::Node(1);
+    forward_ref.nodes[0].operands[0] = KernelOperand::Node(1);
     let mut missing_arg = good.clone();
-    missing_arg.nodes[0].operands[1] = Operand::Arg(5);
+    missing_arg.nodes[0].operands[1] = KernelOperand::Arg(5);
     let mut bad_output = good.clone();
     bad_output.outputs.push(3);
     let mut input_node = good.clone();
