@@ -30,7 +30,7 @@ pub use switchyard_frontend::{
 };
 pub use switchyard_ir::{
     catalog, BinaryOp, Category, DType, Device, DeviceKind, IrError, IrErrorKind, Laziness, Op, OpInfo,
-    OpSetVersion, ReduceOp, Scalar, Shape, UnaryOp, OP_SET_VERSION,
+    OpSetVersion, ReduceOp, Scalar, SeededRng, Shape, UnaryOp, OP_SET_VERSION,
 };
 pub use switchyard_lower::{
     conformance, support_table, verified_support_table, Backend, CacheReport, CompiledKernel, DeviceBuffer,

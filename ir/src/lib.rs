@@ -22,6 +22,7 @@ mod error;
 mod graph;
 mod op;
 mod optimizer_report;
+mod random;
 mod scalar;
 mod shape;
 mod typing;
@@ -35,6 +36,7 @@ pub use op::{
     SliceAxis, UnaryOp, OP_SET_VERSION,
 };
 pub use optimizer_report::OptimizerReport;
+pub use random::SeededRng;
 pub use scalar::Scalar;
 pub use shape::{BroadcastError, ByteCount, Shape, ShapeOverflow};
 pub use typing::{infer, TensorType};

@@ -1,6 +1,6 @@
 //! Seeded random arrays that are bit-for-bit the same on every platform.
 
-use switchyard_ir::{DType, Shape};
+use switchyard_ir::{DType, SeededRng, Shape};
 
 use crate::array::Array;
 use crate::buffer::{AlignedBuffer, AllocError};
@@ -9,7 +9,7 @@ use crate::buffer::{AlignedBuffer, AllocError};
 /// platform and in every build.
 ///
 /// - The generator is xoshiro256\*\* whose 256-bit state is four successive outputs of
-///   SplitMix64 started at `seed`. Elements are drawn in row-major order.
+///   SplitMix64 started at `seed` (`ir::SeededRng`). Elements are drawn in row-major order.
 /// - `F64`: standard normal (mean 0, standard deviation 1), by the Marsaglia polar method in
 ///   `f64`: `u = 2a - 1`, `v = 2b - 1` from two uniforms `a, b` in `[0, 1)` (the top 53 bits of
 ///   one output each), retried until `0 < s = u² + v² < 1`, then `u·√(-2 ln s / s)` and
@@ -33,7 +33,7 @@ pub fn random_array(dtype: DType, shape: &Shape, seed: u64) -> Array {
 pub fn try_random_array(dtype: DType, shape: &Shape, seed: u64) -> Result<Array, AllocError> {
     let size = dtype.size_bytes();
     let mut buffer = AlignedBuffer::zeroed(shape.byte_len(size))?;
-    let mut rng = Xoshiro256StarStar::seeded(seed);
+    let mut rng = SeededRng::new(seed);
     let mut normals = Normals { spare: None };
     for out in buffer.as_bytes_mut().chunks_exact_mut(size) {
         match dtype {
@@ -47,50 +47,8 @@ pub fn try_random_array(dtype: DType, shape: &Shape, seed: u64) -> Result<Array,
     Ok(Array::from_buffer(dtype, shape.clone(), buffer))
 }
 
-/// SplitMix64 (Steele, Lea and Flood), used only to expand the seed.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
-/// xoshiro256** 1.0 (Blackman and Vigna).
-struct Xoshiro256StarStar([u64; 4]);
-
-impl Xoshiro256StarStar {
-    fn seeded(seed: u64) -> Xoshiro256StarStar {
-        let mut sm = SplitMix64(seed);
-        // Four outputs of a bijection on distinct states: never all zero.
-        Xoshiro256StarStar([sm.next_u64(), sm.next_u64(), sm.next_u64(), sm.next_u64()])
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let s = &mut self.0;
-        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-        let t = s[1] << 17;
-        s[2] ^= s[0];
-        s[3] ^= s[1];
-        s[1] ^= s[2];
-        s[0] ^= s[3];
-        s[2] ^= t;
-        s[3] = s[3].rotate_left(45);
-        result
-    }
-
-    /// A uniform double in `[0, 1)`: the top 53 bits times 2^-53 (exact).
-    fn next_unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-}
-
 /// A uniform integer in `[-10, 10]`.
-fn small_int(rng: &mut Xoshiro256StarStar) -> i64 {
+fn small_int(rng: &mut SeededRng) -> i64 {
     const SPAN: u64 = 21;
     // 2^64 mod 21: outputs below it are rejected so that the rest split evenly into 21 classes.
     const REJECT_BELOW: u64 = SPAN.wrapping_neg() % SPAN;
@@ -108,7 +66,7 @@ struct Normals {
 }
 
 impl Normals {
-    fn next(&mut self, rng: &mut Xoshiro256StarStar) -> f64 {
+    fn next(&mut self, rng: &mut SeededRng) -> f64 {
         if let Some(z) = self.spare.take() {
             return z;
         }
@@ -169,21 +127,6 @@ mod tests {
     /// FNV-1a, to pin the exact output bytes.
     fn fnv1a(bytes: &[u8]) -> u64 {
         bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-    }
-
-    #[test]
-    fn splitmix_matches_the_reference() {
-        let mut sm = SplitMix64(0);
-        let got: Vec<u64> = (0..4).map(|_| sm.next_u64()).collect();
-        assert_eq!(got, [0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4, 0x06c45d188009454f, 0xf88bb8a8724c81ec]);
-    }
-
-    #[test]
-    fn xoshiro_matches_the_reference() {
-        // The reference implementation's first outputs from state [1, 2, 3, 4].
-        let mut rng = Xoshiro256StarStar([1, 2, 3, 4]);
-        let got: Vec<u64> = (0..4).map(|_| rng.next_u64()).collect();
-        assert_eq!(got, [11520, 0, 1509978240, 1215971899390074240]);
     }
 
     #[test]

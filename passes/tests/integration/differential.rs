@@ -11,7 +11,7 @@ use switchyard_passes::Options;
 
 fn inputs(seed: u64) -> impl Fn(&str, DType, usize) -> Vec<Scalar> {
     move |name: &str, dtype: DType, n: usize| {
-        let mut rng = Rng(seed ^ (name.as_bytes()[0] as u64) << 32 | 1);
+        let mut rng = Rng::new(seed ^ (name.as_bytes()[0] as u64) << 32);
         (0..n)
             .map(|_| {
                 let v = if rng.below(2) == 0 {

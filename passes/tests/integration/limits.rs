@@ -17,7 +17,7 @@ fn timed(g: &Graph, outs: &[NodeId], options: &Options) -> (Optimized, Duration)
 
 fn same_results(before: (&Graph, &[NodeId]), after: (&Graph, &[NodeId])) {
     let f = |_: &str, dtype: DType, n: usize| -> Vec<Scalar> {
-        let mut rng = Rng(n as u64 + 17);
+        let mut rng = Rng::new(n as u64 + 17);
         (0..n).map(|_| crate::common::scalar_of(dtype, (rng.below(400) as f64 - 200.0) / 16.0)).collect()
     };
     let a = eval(before.0, before.1, &f);

@@ -1,4 +1,4 @@
-//! Shared by the random tests (`differential.rs`, `fuzz.rs`): a small seeded generator, the
+//! Shared by the random tests (`differential.rs`, `fuzz.rs`): the seeded generator, the
 //! typed inputs every random program may use, and a generator of random well-typed
 //! programs in the expression language, so that every failure prints as text to replay
 //! with `switchyard eval`.
@@ -10,40 +10,8 @@ use std::collections::HashMap;
 use switchyard::prelude::*;
 use switchyard::stages::frontend::expr;
 
-/// SplitMix64: a tiny, fast, seeded generator (only for choosing test cases; the engine's
-/// own random arrays come from `random_array`).
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// True with probability `p`.
-    pub fn chance(&mut self, p: f64) -> bool {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
-    }
-
-    /// One of `items`.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
+/// The one seeded generator (`ir::SeededRng`, also behind `random_array`).
+pub use switchyard::SeededRng as Rng;
 
 /// The inputs a random program may read: name, dtype, dims. Zero-size and rank-0 included.
 pub const INPUTS: &[(&str, DType, &[usize])] = &[

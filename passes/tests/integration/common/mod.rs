@@ -71,25 +71,8 @@ pub fn opt_fast(b: &B, outs: &[NodeId]) -> Optimized {
     run(&b.g, outs, &Options::fast_math())
 }
 
-/// A seeded xorshift generator.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
-}
+/// The one seeded generator (`ir::SeededRng`).
+pub use switchyard_ir::SeededRng as Rng;
 
 /// Float values that exercise the edge cases of every identity.
 pub const SPECIAL: [f64; 12] =
@@ -111,7 +94,7 @@ pub fn scalar_of(dtype: DType, v: f64) -> Scalar {
 pub fn random_graph(seed: u64, n: usize) -> (Graph, Vec<NodeId>) {
     use BinaryOp as Bo;
     use UnaryOp as Uo;
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed);
     let mut b = B::new();
     let mut nodes = vec![
         b.input("x", DType::F64, &[2, 3]),
@@ -164,25 +147,25 @@ pub fn random_graph(seed: u64, n: usize) -> (Graph, Vec<NodeId>) {
         let c = pick(&mut rng, &nodes);
         let dt = b.g.node(a).dtype();
         let op = match rng.below(14) {
-            0..=3 => Op::Unary(rng.pick(&unary)),
-            4..=8 => Op::Binary(rng.pick(&binary)),
+            0..=3 => Op::Unary(*rng.pick(&unary)),
+            4..=8 => Op::Binary(*rng.pick(&binary)),
             9 => {
                 let v = SPECIAL[rng.below(SPECIAL.len())];
                 let id = b.g.add(Op::Full { value: scalar_of(dt, v), shape: Shape::scalar() }, &[]).unwrap();
-                let op = Op::Binary(rng.pick(&binary));
+                let op = Op::Binary(*rng.pick(&binary));
                 let (l, r) = if rng.below(2) == 0 { (a, id) } else { (id, a) };
                 if let Ok(id) = b.g.add(op, &[l, r]) {
                     nodes.push(id);
                 }
                 continue;
             }
-            10 => Op::Cast(rng.pick(&dtypes)),
+            10 => Op::Cast(*rng.pick(&dtypes)),
             11 => Op::Where,
             12 => {
                 let rank = b.g.node(a).shape().rank();
                 let axes: Axes = (0..rank).filter(|_| rng.below(2) == 0).collect();
                 let r =
-                    rng.pick(&[ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min, ReduceOp::Any, ReduceOp::All]);
+                    *rng.pick(&[ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min, ReduceOp::Any, ReduceOp::All]);
                 Op::Reduce { op: r, axes, keepdims: rng.below(2) == 0, correction: 0 }
             }
             _ => {
