@@ -150,3 +150,17 @@ fn a_huge_batch_of_empty_matrices_multiplies_without_walking_it() {
     assert_eq!(out.dims(), &[1 << 40, 0, 2]);
     assert!(out.is_empty());
 }
+
+#[test]
+fn joining_empty_arrays_with_a_huge_extent_takes_no_time() {
+    // Found by the fuzzer: concat of two [2^40, 0] arrays walked 2^40 empty rows.
+    let g = Graph::new();
+    let a = g.full(&[1 << 40, 0], 1.0, DType::F64).unwrap();
+    let j = concat(&[&a, &a], 1).unwrap();
+    let s = stack(&[&a, &a], 0).unwrap();
+    for t in [&j, &s] {
+        let out = t.eval(Device::CPU, &[]).unwrap();
+        assert_eq!(out.dims(), t.dims());
+        assert!(out.is_empty());
+    }
+}

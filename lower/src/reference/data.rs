@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use switchyard_ir::elementwise::Element;
-use switchyard_ir::{DType, Shape};
+use switchyard_ir::{DType, Shape, TensorType};
 
 use super::kernel_error;
 use crate::error::LowerError;
@@ -233,6 +233,12 @@ impl Data {
             )));
         }
         Ok(Data { shape, values })
+    }
+
+    /// An array of `ty` with no elements (its shape has a zero extent).
+    pub fn empty(ty: &TensorType) -> Result<Data, LowerError> {
+        let values = with_dtype!(ty.dtype, |T| <T as Stored>::wrap(Vec::new()));
+        Data::new(ty.shape.clone(), values)
     }
 
     /// Decodes a kernel argument (its byte length must match its dtype and shape).
