@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use crate::common::{random_graph, B};
-use switchyard_ir::{BinaryOp as Bo, DType, Graph, NodeId, Scalar, UnaryOp as U};
+use crate::common::{chain, random_graph};
+use switchyard_ir::{Graph, NodeId};
 use switchyard_passes::{Optimized, Options, DEFAULT_ITER_LIMIT, DEFAULT_NODE_LIMIT};
 
 /// What must not change between two runs: the printed graph, the outputs, the rules that
@@ -19,25 +19,6 @@ fn fingerprint(out: &Optimized) -> (String, Vec<NodeId>, String, Option<String>)
         format!("{:?}", out.report.rules),
         out.report.limit_hit.clone(),
     )
-}
-
-/// A 10,000-node elementwise chain with a rewrite opportunity at every step.
-fn chain() -> (Graph, Vec<NodeId>) {
-    let mut b = B::new();
-    let x = b.input("x", DType::F64, &[3]);
-    let one = b.c(Scalar::F64(1.0));
-    let mut t = x;
-    let mut outs = Vec::new();
-    for i in 0..3_300 {
-        let m = b.b(Bo::Mul, t, one);
-        let n = b.u(U::Neg, m);
-        t = b.u(if i % 2 == 0 { U::Neg } else { U::Sin }, n);
-        if i % 100 == 0 {
-            outs.push(t);
-        }
-    }
-    outs.push(t);
-    (b.g, outs)
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::{eval, random_graph, ulps, Rng, B};
-use switchyard_ir::{BinaryOp as Bo, DType, Graph, NodeId, Op, Scalar, UnaryOp as U};
+use switchyard_ir::{BinaryOp as Bo, DType, Graph, NodeId, Op, Scalar};
 use switchyard_passes::{optimize, Optimized, Options};
 
 fn timed(g: &Graph, outs: &[NodeId], options: &Options) -> (Optimized, Duration) {
@@ -92,31 +92,18 @@ fn random_10k_node_graph_stays_bounded() {
 /// output, under tight limits: the limit is hit, the result is still valid and correct.
 #[test]
 fn chain_of_10k_nodes_under_tight_limits() {
-    let mut b = B::new();
-    let x = b.input("x", DType::F64, &[3]);
-    let one = b.c(Scalar::F64(1.0));
-    let mut t = x;
-    let mut outs = Vec::new();
-    for i in 0..3_300 {
-        let m = b.b(Bo::Mul, t, one);
-        let n = b.u(U::Neg, m);
-        t = b.u(if i % 2 == 0 { U::Neg } else { U::Sin }, n);
-        if i % 100 == 0 {
-            outs.push(t);
-        }
-    }
-    outs.push(t);
-    assert!(b.g.len() > 9_900);
+    let (g, outs) = crate::common::chain();
+    assert!(g.len() > 9_900);
     for (what, options) in [
         ("default", Options::default()),
         ("node limit 12k", Options { node_limit: 12_000, ..Options::default() }),
         ("1 iteration", Options { iter_limit: 1, ..Options::default() }),
         ("1 ms", Options::default().with_time_limit(Duration::from_millis(1))),
     ] {
-        let (out, t) = timed(&b.g, &outs, &options);
+        let (out, t) = timed(&g, &outs, &options);
         println!(
             "10k chain, {what}: {} nodes -> {} in {:.2} ms; limit: {:?}",
-            b.g.len(),
+            g.len(),
             out.graph.len(),
             t.as_secs_f64() * 1e3,
             out.report.limit_hit
@@ -124,7 +111,7 @@ fn chain_of_10k_nodes_under_tight_limits() {
         if what != "default" {
             assert!(out.report.limit_hit.is_some(), "{what}: {}", out.report);
         }
-        same_results((&b.g, &outs), (&out.graph, &out.outputs));
+        same_results((&g, &outs), (&out.graph, &out.outputs));
     }
 }
 

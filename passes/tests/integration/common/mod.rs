@@ -404,3 +404,22 @@ pub fn ulps(a: Scalar, b: Scalar) -> u64 {
 
 /// A unused import guard for helpers only some test files use.
 pub fn _unused(_: Axes, _: UnaryOp) {}
+
+/// A 10,000-node elementwise chain with a rewrite opportunity at every step.
+pub fn chain() -> (Graph, Vec<NodeId>) {
+    let mut b = B::new();
+    let x = b.input("x", DType::F64, &[3]);
+    let one = b.c(Scalar::F64(1.0));
+    let mut t = x;
+    let mut outs = Vec::new();
+    for i in 0..3_300 {
+        let m = b.b(BinaryOp::Mul, t, one);
+        let n = b.u(UnaryOp::Neg, m);
+        t = b.u(if i % 2 == 0 { UnaryOp::Neg } else { UnaryOp::Sin }, n);
+        if i % 100 == 0 {
+            outs.push(t);
+        }
+    }
+    outs.push(t);
+    (b.g, outs)
+}
