@@ -39,13 +39,8 @@ pub fn matmul(a: &Data, b: &Data, out: &TensorType) -> Result<Data, LowerError> 
     let batch = batch_shape(a_batch)?
         .broadcast(&batch_shape(b_batch)?)
         .map_err(|_| kernel_error("matmul batch dimensions do not broadcast"))?;
-    if out.shape.numel() == 0 {
-        // No products to compute (and a huge batch of empty matrices must not be walked).
-        let values = with_dtype!(out.dtype, |T| products::<T>(&a, &b, &[], size)?);
-        return Data::new(out.shape.clone(), values);
-    }
-    // Walks give each batch entry's matrix number in each operand (at most one per output
-    // element: the walk is no larger than the output).
+    // Walks give each batch entry's matrix number in each operand. (The interpreter never
+    // asks for an empty result, so the walk is no longer than the output.)
     let a_walk = Offsets::new(batch.dims(), &broadcast_strides(a_batch, batch.dims()), 0);
     let b_walk = Offsets::new(batch.dims(), &broadcast_strides(b_batch, batch.dims()), 0);
     let pairs: Vec<(usize, usize)> = a_walk.zip(b_walk).collect();
