@@ -8,10 +8,7 @@ use switchyard_ir::{infer, BinaryOp, DType, Op, ReduceOp, Scalar, Shape, TensorT
 use super::program::{map_program, reduce_program, Inst, Kind};
 use super::CubeclBackend;
 use crate::backend::Backend;
-use crate::conformance;
-use crate::device_memory::DeviceView;
-use crate::kernel::{KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut};
-use crate::ReferenceBackend;
+use crate::kernel::{KernelNode, KernelOperand, KernelSpec};
 
 const X: KernelOperand = KernelOperand::Arg(0);
 const Y: KernelOperand = KernelOperand::Arg(1);
@@ -168,54 +165,18 @@ fn the_reduced_value_of_a_float_reduction_is_behind_a_barrier() {
 /// bits. `None` without a device (or a failure, with `SWITCHYARD_REQUIRE_GPU=1`).
 fn gpu_and_reference(spec: &KernelSpec, args: &[Vec<f32>]) -> Option<(Vec<u32>, Vec<u32>)> {
     let backend = CubeclBackend::new();
-    let Some(memory) = backend.device_memory(0) else {
+    if backend.device_memory(0).is_none() {
         let required = std::env::var("SWITCHYARD_REQUIRE_GPU").is_ok_and(|v| v == "1");
         assert!(!required, "SWITCHYARD_REQUIRE_GPU=1 but gpu.cubecl found no device");
         eprintln!("skipped: gpu.cubecl found no GPU device");
         return None;
-    };
+    }
     let bytes: Vec<Vec<u8>> = args.iter().map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()).collect();
     let bits = |b: &[u8]| -> Vec<u32> {
         b.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
     };
-    let out = spec.output_types().next().unwrap().clone();
-    // On the device.
-    let kernel = backend.compile(spec).unwrap();
-    let bufs: Vec<_> =
-        spec.inputs.iter().zip(&bytes).map(|(t, b)| memory.upload(t.dtype, b).unwrap()).collect();
-    let views: Vec<DeviceView<'_>> = spec
-        .inputs
-        .iter()
-        .zip(&bufs)
-        .map(|(t, b)| DeviceView { dtype: t.dtype, shape: &t.shape, buffer: b })
-        .collect();
-    let result = memory.alloc(out.dtype, out.shape.numel()).unwrap();
-    kernel
-        .run_device(&views, &[DeviceView { dtype: out.dtype, shape: &out.shape, buffer: &result }])
-        .unwrap();
-    let got = bits(&memory.download(out.dtype, &result).unwrap());
-    // On the reference.
-    let words: Vec<Vec<u64>> = bytes.iter().map(|b| conformance::aligned(b)).collect();
-    let host: Vec<TensorView<'_>> = spec
-        .inputs
-        .iter()
-        .zip(bytes.iter().zip(&words))
-        .map(|(t, (b, w))| TensorView {
-            dtype: t.dtype,
-            shape: &t.shape,
-            data: &bytemuck::cast_slice(w)[..b.len()],
-        })
-        .collect();
-    let len = out.shape.numel() * out.dtype.size_bytes();
-    let mut buf = vec![0u64; len.div_ceil(8)];
-    let data = &mut bytemuck::cast_slice_mut::<u64, u8>(&mut buf)[..len];
-    ReferenceBackend
-        .compile(spec)
-        .unwrap()
-        .run(&host, &mut [TensorViewMut { dtype: out.dtype, shape: &out.shape, data }])
-        .unwrap();
-    let want = bits(&bytemuck::cast_slice::<u64, u8>(&buf)[..len]);
-    Some((got, want))
+    let (got, want) = super::tests::run_both(&backend, spec, &bytes);
+    Some((bits(&got[0]), bits(&want[0])))
 }
 
 #[test]

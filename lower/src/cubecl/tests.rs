@@ -39,7 +39,11 @@ fn single(op: Op, inputs: Vec<TensorType>) -> KernelSpec {
 }
 
 /// Runs `spec` on `backend` and on the reference over `args` (host bytes); both outputs.
-fn run_both(backend: &CubeclBackend, spec: &KernelSpec, args: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+pub(super) fn run_both(
+    backend: &CubeclBackend,
+    spec: &KernelSpec,
+    args: &[Vec<u8>],
+) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let memory: Arc<dyn DeviceMemory> = backend.device_memory(0).unwrap();
     let kernel = backend.compile(spec).unwrap();
     let bufs: Vec<_> =
