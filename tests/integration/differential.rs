@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use crate::common::{declare_inputs, input_data, inputs_read, Programs, Rng};
+use crate::common::{declare_inputs, input_data, inputs_read, Gen, Programs, Rng};
 use proptest::prelude::*;
 use switchyard::prelude::*;
 use switchyard::stages::lower::ReferenceBackend;
@@ -265,8 +265,7 @@ fn perturbed(data: &[(&'static str, Array)], seed: u64) -> Vec<(&'static str, Ar
     let mut rng = Rng::new(seed ^ 0x5EED);
     data.iter()
         .map(|(name, a)| {
-            let mut jitter =
-                |delta: f64| 1.0 + ((rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) * delta;
+            let mut jitter = |delta: f64| 1.0 + (rng.next_unit() * 2.0 - 1.0) * delta;
             let b = match a.dtype() {
                 DType::F32 => Array::from_vec(
                     a.dims(),
@@ -323,6 +322,55 @@ fn run_on(
     out.pop().map(Ok).ok_or_else(|| "no output".to_string())
 }
 
+/// Whether `got` agrees with the reference's `want` for `program` (the mismatch otherwise).
+/// Exact programs must agree value for value. An inexact one agrees within its tolerance at
+/// the scale of its largest intermediate (a few ulps of an intermediate of 3,000 are what a
+/// later `sin` turns into absolute error); past that it is ill-conditioned, counted apart, when
+/// - the reference's own result moves that much when the inputs move by a few ulps
+///   (cancellation, sums of huge terms: no tolerance can judge it);
+/// - its values come near f32's overflow, where a backend may sum in f32 (cpu.gemm, within its
+///   declared precision relative to the sum of |terms|) while the reference sums in f64;
+/// - it meets a singularity (a log or division of a sum that cancels exactly in one order and
+///   not in another): a non-finite result on one side only. NaN and infinity semantics are
+///   checked bit for bit by the exact programs and per op by the conformance suite.
+fn judge(
+    program: &Gen,
+    want: &Array,
+    got: &Array,
+    data: &[(&'static str, Array)],
+    seed: u64,
+) -> Result<Outcome, String> {
+    let rtol = tolerance(&program.text);
+    let mismatch = match compare(want, got, program.exact, rtol) {
+        Ok(()) => return Ok(Outcome::Agreed),
+        Err(e) if program.exact => return Err(e),
+        Err(e) => e,
+    };
+    let magnitude = intermediate_magnitude(&program.text, data);
+    if compare_at_scale(want, got, false, rtol, magnitude.max(1.0)).is_ok() {
+        return Ok(Outcome::Agreed);
+    }
+    let (w, g) = (want.to_f64_vec(), got.to_f64_vec());
+    let singular = w.iter().zip(&g).any(|(a, b)| {
+        a.is_finite() != b.is_finite() || a.is_nan() != b.is_nan() || a.is_infinite() && a != b
+    });
+    let near_overflow = magnitude >= 1e18 || w.iter().any(|v| v.is_finite() && v.abs() >= 1e30);
+    let moved = || match run_on(
+        reference_engine(OptimizerOptions::none()),
+        Device::CPU,
+        &program.text,
+        &perturbed(data, seed),
+    ) {
+        Ok(Ok(w2)) => compare(want, &w2, false, rtol).is_err(),
+        _ => false,
+    };
+    if singular || near_overflow || moved() {
+        Ok(Outcome::IllConditioned)
+    } else {
+        Err(mismatch)
+    }
+}
+
 #[test]
 fn random_programs_agree_on_every_backend() {
     let cases: u64 =
@@ -358,61 +406,10 @@ fn random_programs_agree_on_every_backend() {
                 ),
                 Ok(Err(_)) if device != Device::CPU => Outcome::Unsupported,
                 Ok(Err(e)) => panic!("seed {seed} on {device}: cannot plan `{}`: {e}", program.text),
-                Ok(Ok(got)) => match compare(&want, &got, program.exact, tolerance(&program.text)) {
-                    Ok(()) => Outcome::Agreed,
-                    Err(_)
-                        if !program.exact
-                            && compare_at_scale(
-                                &want,
-                                &got,
-                                false,
-                                tolerance(&program.text),
-                                intermediate_magnitude(&program.text, &data).max(1.0),
-                            )
-                            .is_ok() =>
-                    {
-                        Outcome::Agreed
-                    }
+                Ok(Ok(got)) => match judge(&program, &want, &got, &data, seed) {
+                    Ok(outcome) => outcome,
                     Err(e) => {
-                        // An inexact program whose reference result itself moves that much
-                        // when its inputs move by a few ulps is ill-conditioned (cancellation,
-                        // sums of huge terms): no tolerance can judge it; count it apart.
-                        let moved = run_on(
-                            reference_engine(OptimizerOptions::none()),
-                            Device::CPU,
-                            &program.text,
-                            &perturbed(&data, seed),
-                        );
-                        // So is one whose terms come near f32's overflow (3.4e38): a backend
-                        // may sum in f32 (cpu.gemm, within its declared precision relative to
-                        // the sum of |terms|) where the reference sums in f64.
-                        // And so is one that meets a singularity (a log or a division of a sum
-                        // that cancels exactly in one order and not in another): a non-finite
-                        // result on one side only. NaN and infinity semantics are checked bit
-                        // for bit by the exact programs and per op by the conformance suite.
-                        let singular = want.to_f64_vec().iter().zip(got.to_f64_vec()).any(|(w, g)| {
-                            w.is_finite() != g.is_finite()
-                                || w.is_nan() != g.is_nan()
-                                || w.is_infinite() && *w != g
-                        });
-                        // Products of intermediates this large overflow f32.
-                        let huge = intermediate_magnitude(&program.text, &data) >= 1e18;
-                        let near_overflow = singular
-                            || huge
-                            || want.to_f64_vec().iter().any(|v| v.is_finite() && v.abs() >= 1e30);
-                        match moved {
-                            _ if !program.exact && near_overflow => Outcome::IllConditioned,
-                            Ok(Ok(w2))
-                                if !program.exact
-                                    && compare(&want, &w2, false, tolerance(&program.text)).is_err() =>
-                            {
-                                Outcome::IllConditioned
-                            }
-                            _ => panic!(
-                                "seed {seed} on {device}: `{}` (exact: {}): {e}",
-                                program.text, program.exact
-                            ),
-                        }
+                        panic!("seed {seed} on {device}: `{}` (exact: {}): {e}", program.text, program.exact)
                     }
                 },
             };

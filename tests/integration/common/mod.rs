@@ -36,7 +36,7 @@ pub fn input_data(rng: &mut Rng) -> Vec<(&'static str, Array)> {
         if rng.chance(0.15) {
             *rng.pick(&[f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, 1.0, 1e30, -1e-30, 3e38])
         } else {
-            (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 6.0 - 3.0
+            rng.next_unit() * 6.0 - 3.0
         }
     };
     let int = |rng: &mut Rng, min: i64, max: i64| -> i64 {
