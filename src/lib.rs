@@ -33,9 +33,9 @@ pub use switchyard_ir::{
     OpSetVersion, ReduceOp, Scalar, SeededRng, Shape, UnaryOp, OP_SET_VERSION,
 };
 pub use switchyard_lower::{
-    conformance, support_table, verified_support_table, Backend, CacheReport, CompiledKernel, DeviceBuffer,
-    DeviceInfo, DeviceMemory, DeviceView, KernelSpec, LowerError, LowerErrorKind, NodeQuery, Plan, Registry,
-    Support, SupportTable, TensorView, TensorViewMut, Tolerance,
+    support_table, Backend, CacheReport, CompiledKernel, DeviceBuffer, DeviceInfo, DeviceMemory, DeviceView,
+    KernelSpec, LowerError, LowerErrorKind, NodeQuery, Plan, Registry, Support, SupportTable, TensorView,
+    TensorViewMut, Tolerance,
 };
 pub use switchyard_passes::{Options as OptimizerOptions, Report as OptimizerReport};
 pub use switchyard_runtime::{
@@ -45,6 +45,16 @@ pub use switchyard_runtime::{
 
 #[cfg(feature = "cli")]
 pub mod bench;
+
+/// The built-in backends, for code that assembles its own [`Registry`] (the default one is
+/// [`Engine::default_registry`]).
+pub mod backends {
+    pub use switchyard_cranelift::CraneliftBackend;
+    #[cfg(feature = "gpu")]
+    pub use switchyard_cubecl::CubeclBackend;
+    pub use switchyard_gemm::GemmBackend;
+    pub use switchyard_lower::ReferenceBackend;
+}
 
 /// The stages themselves, for code that needs more than the facade.
 pub mod stages {

@@ -79,10 +79,26 @@ impl Engine {
         }
     }
 
-    /// The process-wide default engine: built-in backends, default options.
+    /// The process-wide default engine: the default registry, default options.
     pub fn global() -> Engine {
         static GLOBAL: OnceLock<Engine> = OnceLock::new();
-        GLOBAL.get_or_init(|| Engine::new(Registry::with_builtins())).clone()
+        GLOBAL.get_or_init(|| Engine::new(Engine::default_registry())).clone()
+    }
+
+    /// The backends this build enables, each at its own priority: `cpu.gemm` (20, matmul
+    /// only), `cpu.cranelift` (10), `cpu.reference` (0, the oracle) and, with the `gpu`
+    /// feature, `gpu.cubecl` (10, GPU devices; it probes its devices lazily, on first use, so
+    /// registering costs nothing).
+    pub fn default_registry() -> Registry {
+        let mut r = Registry::new();
+        // Every backend here is built against this op set and has its own name: registering
+        // cannot fail, and a failure would only leave that backend out.
+        let _ = r.register(Arc::new(switchyard_gemm::GemmBackend::new()));
+        let _ = r.register(Arc::new(switchyard_cranelift::CraneliftBackend::new()));
+        let _ = r.register(Arc::new(switchyard_lower::ReferenceBackend));
+        #[cfg(feature = "gpu")]
+        let _ = r.register(Arc::new(switchyard_cubecl::CubeclBackend::new()));
+        r
     }
 
     /// This engine with other optimizer options (and its own executable cache).

@@ -1,12 +1,17 @@
 //! `switchyard-lower`: from an optimized graph to a [`Plan`] of kernels on backends.
 //!
-//! What it is: the [`Backend`] trait (an API boundary for backend authors), the [`Registry`]
-//! of backends, placement of every node on a backend of the target device, grouping into
-//! kernels, liveness and peak memory, the [`Plan`] with its text, DOT and JSON renderings,
-//! and the backends' code generators (the reference interpreter, `cpu.reference`).
+//! What it is: the core a backend author reads. The [`Backend`] trait, the [`KernelSpec`] a
+//! backend compiles and the views it runs on, device memory ([`DeviceMemory`]), the
+//! [`Registry`] of backends (empty until someone registers one: the frontend's `Engine`
+//! assembles the default set), placement of every node on a backend of the target device,
+//! grouping into kernels, liveness and peak memory, the [`Plan`] with its text, DOT and JSON
+//! renderings, the kernel cache compiling backends share, the support table, and
+//! `cpu.reference` ([`ReferenceBackend`]), the interpreter that is every other backend's oracle.
 //!
-//! What it is not: it never allocates user data on its own and never runs a kernel; device
-//! backends say how their memory is allocated ([`DeviceMemory`]), the runtime decides when.
+//! What it is not: it names no other backend (each is its own crate under `lower/`, using only
+//! this crate's public API; the conformance kit is `switchyard-conformance`), it never
+//! allocates user data on its own and never runs a kernel; device backends say how their
+//! memory is allocated, the runtime decides when.
 //!
 //! Invariants:
 //! - Every kernel of a plan runs on a backend that said [`Support::Yes`] to each of its nodes.
@@ -15,14 +20,9 @@
 #![warn(missing_docs)]
 
 mod backend;
-pub mod conformance;
-pub mod cranelift;
-#[cfg(feature = "gpu")]
-pub mod cubecl;
 mod device_memory;
 mod error;
 mod fusion;
-pub mod gemm;
 mod kernel;
 pub mod kernel_cache;
 mod placement;
@@ -33,12 +33,8 @@ mod render;
 mod support;
 
 pub use backend::{Backend, NodeQuery, Support, Tolerance};
-pub use cranelift::CraneliftBackend;
-#[cfg(feature = "gpu")]
-pub use cubecl::CubeclBackend;
 pub use device_memory::{foreign_buffer, DeviceBuffer, DeviceInfo, DeviceMemory, DeviceView};
 pub use error::{LowerError, LowerErrorKind};
-pub use gemm::GemmBackend;
 pub use kernel::{
     check_args, CompiledKernel, KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut,
 };
@@ -48,4 +44,4 @@ pub use plan::{build_plan, Plan, PlanInput, PlanNode, PlanRequest, PlannedKernel
 pub use reference::ReferenceBackend;
 pub use registry::{Override, Registry};
 pub use render::human_bytes;
-pub use support::{support_table, verified_support_table, Cell, Row, SupportTable};
+pub use support::{row_name, sample, support_table, Cell, Row, SupportTable};

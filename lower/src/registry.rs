@@ -6,12 +6,9 @@ use std::sync::Arc;
 use switchyard_ir::{Device, DeviceKind, OP_SET_VERSION};
 
 use crate::backend::Backend;
-use crate::cranelift::CraneliftBackend;
 use crate::device_memory::{DeviceInfo, DeviceMemory};
 use crate::error::{LowerError, LowerErrorKind};
-use crate::gemm::GemmBackend;
 use crate::kernel_cache::CacheReport;
-use crate::reference::ReferenceBackend;
 
 /// A per-op override: nodes whose op has this name go to this backend first, if it supports them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,20 +30,6 @@ impl Registry {
     /// An empty registry.
     pub fn new() -> Registry {
         Registry::default()
-    }
-
-    /// The built-in backends: `cpu.gemm` (priority 20, matmul only), `cpu.cranelift` (10),
-    /// `cpu.reference` (0) and, with the `gpu` feature, `gpu.cubecl` (10, GPU devices).
-    pub fn with_builtins() -> Registry {
-        let mut r = Registry::new();
-        // Built-ins are built against this op set and have distinct names: this cannot fail.
-        let _ = r.register(Arc::new(GemmBackend::new()));
-        let _ = r.register(Arc::new(CraneliftBackend::new()));
-        let _ = r.register(Arc::new(ReferenceBackend));
-        // The GPU backend probes its devices lazily, on first use: registering costs nothing.
-        #[cfg(feature = "gpu")]
-        let _ = r.register(Arc::new(crate::cubecl::CubeclBackend::new()));
-        r
     }
 
     /// Adds a backend. Refuses a second backend of the same name, and one built for another
@@ -147,6 +130,7 @@ mod tests {
     use super::*;
     use crate::backend::{NodeQuery, Support, Tolerance};
     use crate::kernel::{CompiledKernel, KernelSpec};
+    use crate::reference::ReferenceBackend;
     use crate::{build_plan, PlanRequest};
     use switchyard_ir::OptimizerReport as Report;
     use switchyard_ir::{DType, Device, Graph, Op, OpSetVersion, Shape, UnaryOp};

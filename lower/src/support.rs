@@ -53,7 +53,7 @@ pub struct SupportTable {
 }
 
 /// The support-table row name of `op`.
-pub(crate) fn row_name(op: &Op) -> String {
+pub fn row_name(op: &Op) -> String {
     match op {
         Op::Nonzero { size: Some(_), .. } => "nonzero(size=K)".to_string(),
         _ => op.name().to_string(),
@@ -62,7 +62,7 @@ pub(crate) fn row_name(op: &Op) -> String {
 
 /// The representative node for `op` on operands of `dtype`: the op (attributes adjusted to
 /// the dtype where they carry one) and its input types.
-pub(crate) fn sample(op: &Op, dtype: DType) -> (Op, Vec<TensorType>) {
+pub fn sample(op: &Op, dtype: DType) -> (Op, Vec<TensorType>) {
     let t = |d: DType| TensorType { dtype: d, shape: Shape::vector(4) };
     let op = match op {
         Op::Input { name, shape, .. } => Op::Input { name: name.clone(), dtype, shape: shape.clone() },
@@ -115,28 +115,18 @@ pub fn support_table(registry: &Registry) -> SupportTable {
     SupportTable { backends, rows }
 }
 
-/// [`support_table`] with every backend's claims run through the conformance suite and the
-/// verified cells marked (what `switchyard support-table` and the README show).
-pub fn verified_support_table(registry: &Registry) -> SupportTable {
-    let mut table = support_table(registry);
-    let reports: Vec<_> = registry.backends().iter().map(|b| crate::conformance::check(b.as_ref())).collect();
-    table.mark_verified(&reports);
-    table
-}
-
 impl SupportTable {
-    /// Marks the "yes" cells that `reports` (conformance runs, one per backend) verified.
-    pub fn mark_verified(&mut self, reports: &[crate::conformance::ConformanceReport]) {
+    /// Marks each "yes" cell of `backend` as verified or not, as `is_verified(row, dtype)`
+    /// says (the conformance kit's `verified_support_table` passes its reports' verdicts).
+    pub fn mark_verified(&mut self, backend: &str, is_verified: impl Fn(&str, DType) -> bool) {
         for row in &mut self.rows {
-            for report in reports {
-                let Some(cells) = row.cells.get_mut(&report.backend) else { continue };
-                for (dtype_name, cell) in cells.iter_mut() {
-                    let Some(dtype) = DType::ALL.into_iter().find(|d| d.name() == dtype_name) else {
-                        continue;
-                    };
-                    if let Cell::Yes { verified, .. } = cell {
-                        *verified = report.is_verified(&row.op, dtype);
-                    }
+            let Some(cells) = row.cells.get_mut(backend) else { continue };
+            for (dtype_name, cell) in cells.iter_mut() {
+                let Some(dtype) = DType::ALL.into_iter().find(|d| d.name() == dtype_name) else {
+                    continue;
+                };
+                if let Cell::Yes { verified, .. } = cell {
+                    *verified = is_verified(&row.op, dtype);
                 }
             }
         }

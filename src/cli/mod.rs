@@ -11,8 +11,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use switchyard::stages::frontend::expr;
 use switchyard::{
-    read_npy, try_random_array, verified_support_table, write_npy, Array, Device, Engine, Graph,
-    OptimizerOptions, Registry, Tensor,
+    read_npy, try_random_array, write_npy, Array, Device, Engine, Graph, OptimizerOptions, Registry, Tensor,
 };
 
 use spec::{parse_input, InputSpec, Source};
@@ -181,7 +180,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
             plan(out, &expr, &inputs, &device, format, no_opt, show)
         }
         Command::SupportTable { format } => {
-            let table = verified_support_table(&Registry::with_builtins());
+            let table = switchyard_conformance::verified_support_table(&Engine::default_registry());
             match format {
                 TableFormat::Md => write!(out, "{}", table.to_markdown())?,
                 TableFormat::Json => writeln!(out, "{}", table.to_json())?,
@@ -455,7 +454,7 @@ fn bench(
 }
 
 fn devices(out: &mut dyn Write) -> CliResult {
-    let registry = Registry::with_builtins();
+    let registry = Engine::default_registry();
     writeln!(out, "op set version {}", switchyard::OP_SET_VERSION)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     writeln!(out, "cpu: host CPU, {threads} hardware threads")?;

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 use switchyard::prelude::*;
-use switchyard::{Engine, Registry};
+use switchyard::Engine;
 
 fn w1(engine: &Engine, n: usize, c: f64) -> (Graph, Tensor) {
     let g = Graph::with_engine(engine.clone());
@@ -22,7 +22,7 @@ fn inputs(n: usize) -> (Array, Array) {
 
 #[test]
 fn rebuilding_the_same_graph_hits_the_executable_cache() {
-    let engine = Engine::new(Registry::with_builtins());
+    let engine = Engine::new(Engine::default_registry());
     let (xs, ys) = inputs(64);
     let mut results = Vec::new();
     for _ in 0..3 {
@@ -48,7 +48,7 @@ fn rebuilding_the_same_graph_hits_the_executable_cache() {
 
 #[test]
 fn extra_unrelated_nodes_do_not_change_the_key() {
-    let engine = Engine::new(Registry::with_builtins());
+    let engine = Engine::new(Engine::default_registry());
     let (xs, ys) = inputs(8);
     let (_, t) = w1(&engine, 8, 2.0);
     t.eval(Device::CPU, &[("x", &xs), ("y", &ys)]).unwrap();
@@ -61,7 +61,7 @@ fn extra_unrelated_nodes_do_not_change_the_key() {
 
 #[test]
 fn the_kernel_cache_lists_its_entries_and_explains_each_miss() {
-    let engine = Engine::new(Registry::with_builtins());
+    let engine = Engine::new(Engine::default_registry());
     let (xs, ys) = inputs(64);
     // Another size and another constant reuse the kernel: hits, not misses.
     for (n, c) in [(64, 2.0), (64, 3.0)] {

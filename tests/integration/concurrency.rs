@@ -19,7 +19,7 @@
 use std::sync::Arc;
 
 use switchyard::prelude::*;
-use switchyard::{random_array, Engine, OptimizerOptions, Registry, Shape};
+use switchyard::{random_array, Engine, OptimizerOptions, Shape};
 
 /// The workloads' inputs: name and shape, all f32 (like `src/bench.rs`, smaller).
 fn input_dims(id: &str) -> Vec<(&'static str, Vec<usize>)> {
@@ -85,7 +85,7 @@ fn compile_and_run(id: &str, engine: &Engine, arrays: &[(&'static str, Array)]) 
 /// The one-thread answer for every workload, computed on a pool of one rayon thread.
 fn single_threaded(arrays: &[Vec<(&'static str, Array)>]) -> Vec<Bits> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let engine = Engine::new(Registry::with_builtins());
+    let engine = Engine::new(Engine::default_registry());
     pool.install(|| WORKLOADS.iter().zip(arrays).map(|(id, a)| compile_and_run(id, &engine, a)).collect())
 }
 
@@ -194,7 +194,7 @@ fn every_workload_gives_the_same_bits_on_1_2_and_3_rayon_threads() {
     for threads in [1, 2, 3] {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         // A fresh engine per count: nothing compiled under another count is reused.
-        let engine = Engine::new(Registry::with_builtins());
+        let engine = Engine::new(Engine::default_registry());
         let results = pool.install(|| {
             assert_eq!(rayon::current_num_threads(), threads);
             WORKLOADS.iter().zip(&arrays).map(|(id, a)| compile_and_run(id, &engine, a)).collect()

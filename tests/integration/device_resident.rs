@@ -132,7 +132,7 @@ impl CompiledKernel for FakeKernel {
 
 /// The CPU built-ins and `fake.gpu` as the only GPU backend.
 fn engine() -> (Engine, Arc<Counters>) {
-    use switchyard::stages::lower::{CraneliftBackend, GemmBackend, ReferenceBackend};
+    use switchyard::backends::{CraneliftBackend, GemmBackend, ReferenceBackend};
     let counters = Arc::new(Counters::default());
     let mut registry = Registry::new();
     registry.register(Arc::new(GemmBackend::new())).unwrap();
@@ -229,7 +229,7 @@ fn a_gpu_chain_with_a_cpu_only_step_names_the_node_and_suggests_to_device() {
 #[test]
 fn the_conformance_suite_runs_device_backends_on_their_device() {
     let backend = FakeGpu { counters: Arc::new(Counters::default()) };
-    let report = switchyard::conformance::check(&backend);
+    let report = switchyard_conformance::check(&backend);
     assert!(report.is_ok(), "{report}");
     for op in ["add", "mul", "exp"] {
         assert!(report.is_verified(op, DType::F32), "{op}: {report}");

@@ -377,7 +377,7 @@ fn random_programs_agree_on_every_backend() {
         std::env::var("SWITCHYARD_DIFFERENTIAL_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
     let first: u64 =
         std::env::var("SWITCHYARD_DIFFERENTIAL_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    let gpus = Registry::with_builtins().devices();
+    let gpus = Engine::default_registry().devices();
     let mut devices = vec![Device::CPU];
     devices.extend(gpus.iter().map(|d| d.device));
     let (mut built, mut refused) = (0u64, 0u64);

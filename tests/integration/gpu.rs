@@ -12,10 +12,10 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use switchyard::{read_npy, write_npy, Array, Registry};
+use switchyard::{read_npy, write_npy, Array, Engine};
 
 fn gpu_here() -> bool {
-    let devices = Registry::with_builtins().devices();
+    let devices = Engine::default_registry().devices();
     if !devices.is_empty() {
         return true;
     }

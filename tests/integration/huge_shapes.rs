@@ -128,7 +128,7 @@ fn plans_over_several_huge_buffers_saturate_their_byte_counts() {
 
 #[test]
 fn a_gpu_refuses_a_buffer_larger_than_it_binds() {
-    if switchyard::Registry::with_builtins().devices().is_empty() {
+    if switchyard::Engine::default_registry().devices().is_empty() {
         eprintln!("skipped: no GPU device here");
         return;
     }

@@ -16,6 +16,7 @@ mod expr;
 mod fuzz;
 mod gpu;
 mod huge_shapes;
+mod placement;
 mod readme;
 mod semantics;
 mod snapshots;

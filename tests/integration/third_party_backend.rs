@@ -7,11 +7,12 @@
 
 use std::sync::Arc;
 
-use switchyard::conformance::{self, Verdict};
 use switchyard::{
-    support_table, Backend, BinaryOp, CompiledKernel, DType, DeviceKind, KernelSpec, LowerError, NodeQuery,
-    Op, OpSetVersion, Registry, Support, TensorView, TensorViewMut, Tolerance, UnaryOp, OP_SET_VERSION,
+    support_table, Backend, BinaryOp, CompiledKernel, DType, DeviceKind, Engine, KernelSpec, LowerError,
+    NodeQuery, Op, OpSetVersion, Registry, Support, TensorView, TensorViewMut, Tolerance, UnaryOp,
+    OP_SET_VERSION,
 };
+use switchyard_conformance::{self as conformance, Verdict};
 
 /// `acme.toy`: neg, abs and add on f32, one node per kernel. Its `abs` is wrong on purpose:
 /// it forgets negative zero (`abs(-0.0)` gives `-0.0`).
@@ -122,7 +123,8 @@ fn the_support_table_shows_the_toy_backend_with_its_reasons() {
     registry.register(Arc::new(Toy)).unwrap();
     registry.register(Arc::new(switchyard::stages::lower::ReferenceBackend)).unwrap();
     let mut table = support_table(&registry);
-    table.mark_verified(&[conformance::check(&Toy)]);
+    let report = conformance::check(&Toy);
+    table.mark_verified(&report.backend, |op, dtype| report.is_verified(op, dtype));
     let md = table.to_markdown();
     assert!(md.contains("acme.toy f32"), "{md}");
     assert!(md.contains("acme.toy only runs neg, abs and add"), "{md}");
@@ -162,7 +164,7 @@ fn the_no_backend_error_names_the_node_its_expression_text_and_every_reason() {
 #[test]
 fn an_override_routes_one_op_to_the_toy_and_the_plan_says_why() {
     use switchyard::prelude::*;
-    let mut registry = Registry::with_builtins();
+    let mut registry = Engine::default_registry();
     registry.register(Arc::new(Toy)).unwrap();
     registry.override_op("neg", "acme.toy").unwrap();
     let g = Graph::with_engine(switchyard::Engine::new(registry));

@@ -4,10 +4,10 @@
 use switchyard_ir::{catalog, infer, BinaryOp, DType, Op, ReduceOp, Scalar, Shape, TensorType, UnaryOp};
 
 use super::CraneliftBackend;
-use crate::backend::{Backend, NodeQuery, Tolerance};
-use crate::conformance::{decode as floats, encode as bytes, randoms, ulps_apart};
-use crate::kernel::{KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut};
-use crate::reference::ReferenceBackend;
+use switchyard_conformance::{decode as floats, encode as bytes, randoms, ulps_apart};
+use switchyard_lower::ReferenceBackend;
+use switchyard_lower::{Backend, NodeQuery, Tolerance};
+use switchyard_lower::{KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut};
 
 /// Values that break naive code: signed zeros, infinities, NaN, subnormals, huge, tiny.
 fn specials() -> Vec<f64> {

@@ -7,8 +7,8 @@ use switchyard_ir::{infer, BinaryOp, DType, Op, ReduceOp, Scalar, Shape, TensorT
 
 use super::program::{map_program, reduce_program, Inst, Kind};
 use super::CubeclBackend;
-use crate::backend::Backend;
-use crate::kernel::{KernelNode, KernelOperand, KernelSpec};
+use switchyard_lower::Backend;
+use switchyard_lower::{KernelNode, KernelOperand, KernelSpec};
 
 const X: KernelOperand = KernelOperand::Arg(0);
 const Y: KernelOperand = KernelOperand::Arg(1);

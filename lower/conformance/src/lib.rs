@@ -1,10 +1,14 @@
-//! The conformance suite: checks every claim a backend makes against `cpu.reference`.
+//! The conformance kit: checks every claim a backend makes against `cpu.reference`.
+//!
+//! A backend author adds this crate as a dev-dependency; nothing needs it at run time (the
+//! engine trusts the declarations; `switchyard support-table` runs the kit to mark what it
+//! verified, [`verified_support_table`]).
 //!
 //! A backend author calls [`check`] on their backend in one test:
 //!
 //! ```
-//! use switchyard_lower::{conformance, ReferenceBackend};
-//! let report = conformance::check(&ReferenceBackend);
+//! use switchyard_lower::ReferenceBackend;
+//! let report = switchyard_conformance::check(&ReferenceBackend);
 //! assert!(report.is_ok(), "{report}");
 //! ```
 //!
@@ -30,6 +34,7 @@
 //! verified mark in the support table. The allowed error is the sum of the tolerances the
 //! backend declares for the pattern's ops; NaN, infinities and (where exact) the sign of
 //! zero must match.
+#![warn(missing_docs)]
 
 use std::fmt;
 
@@ -37,11 +42,22 @@ use switchyard_ir::{
     catalog, infer, BinaryOp, DType, DeviceKind, Op, ReduceOp, Scalar, Shape, TensorType, UnaryOp,
 };
 
-use crate::backend::{Backend, NodeQuery, Support, Tolerance};
-use crate::device_memory::{DeviceBuffer, DeviceView};
-use crate::kernel::{CompiledKernel, KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut};
-use crate::reference::ReferenceBackend;
-use crate::support::{row_name, sample};
+use switchyard_lower::ReferenceBackend;
+use switchyard_lower::{row_name, sample, support_table, Registry, SupportTable};
+use switchyard_lower::{Backend, NodeQuery, Support, Tolerance};
+use switchyard_lower::{CompiledKernel, KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut};
+use switchyard_lower::{DeviceBuffer, DeviceView};
+
+/// [`support_table`] with every backend's claims run through the suite and the verified
+/// cells marked (what `switchyard support-table` and the README show).
+pub fn verified_support_table(registry: &Registry) -> SupportTable {
+    let mut table = support_table(registry);
+    for backend in registry.backends() {
+        let report = check(backend.as_ref());
+        table.mark_verified(&report.backend, |op, dtype| report.is_verified(op, dtype));
+    }
+    table
+}
 
 /// What the suite concluded about one claim.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -405,7 +421,7 @@ fn build_spec(op: &Op, case: &Case) -> Option<KernelSpec> {
 
 /// `n` seeded pseudo-random values, uniform in `[-20, 20)` (xorshift64: the same on every
 /// platform). Also the test data of the backends' own tests.
-pub(crate) fn randoms(n: usize, seed: u64) -> Vec<f64> {
+pub fn randoms(n: usize, seed: u64) -> Vec<f64> {
     let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..n)
         .map(|_| {
@@ -457,7 +473,7 @@ fn values(dtype: DType, n: usize, seed: u64) -> Vec<f64> {
 }
 
 /// `v` as the little-endian bytes of `dtype` (`as` conversions: ints saturate).
-pub(crate) fn encode(dtype: DType, v: &[f64]) -> Vec<u8> {
+pub fn encode(dtype: DType, v: &[f64]) -> Vec<u8> {
     let mut out = Vec::with_capacity(v.len() * dtype.size_bytes());
     for &x in v {
         match dtype {
@@ -472,7 +488,7 @@ pub(crate) fn encode(dtype: DType, v: &[f64]) -> Vec<u8> {
 }
 
 /// Little-endian bytes of `dtype` as `f64` values.
-pub(crate) fn decode(dtype: DType, b: &[u8]) -> Vec<f64> {
+pub fn decode(dtype: DType, b: &[u8]) -> Vec<f64> {
     let w = dtype.size_bytes().max(1);
     b.chunks_exact(w)
         .map(|c| match dtype {
@@ -485,10 +501,9 @@ pub(crate) fn decode(dtype: DType, b: &[u8]) -> Vec<f64> {
         .collect()
 }
 
-/// Runs `spec` on `backend` over `inputs` (byte buffers); the output bytes.
 /// A copy of `bytes` in 8-byte-aligned storage (runtime buffers are 64-byte aligned; a
 /// `Vec<u8>` promises nothing), padded to whole words.
-pub(crate) fn aligned(bytes: &[u8]) -> Vec<u64> {
+pub fn aligned(bytes: &[u8]) -> Vec<u64> {
     let mut words = vec![0u64; bytes.len().div_ceil(8)];
     bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..bytes.len()].copy_from_slice(bytes);
     words
@@ -553,7 +568,7 @@ fn run_on_device(
 
 /// Distance of two finite values in units in the last place of `dtype` (`-0` and `+0` are
 /// 0 apart).
-pub(crate) fn ulps_apart(dtype: DType, a: f64, b: f64) -> u64 {
+pub fn ulps_apart(dtype: DType, a: f64, b: f64) -> u64 {
     let key = |x: f64| -> i64 {
         if dtype == DType::F32 {
             let i = (x as f32).to_bits() as i32;
@@ -668,19 +683,25 @@ fn compare(
 /// `x + y` with `y + x`, contracting `x * y + x` into a fused multiply-add) is false for
 /// infinities, NaN, signed zeros or rounding. A driver may apply such rewrites inside a
 /// kernel (Vulkan's float rules allow it) although no single op is wrong on its own.
-pub(crate) struct Pattern {
+struct Pattern {
     /// How it reads, `x` and `y` being its operands.
-    pub(crate) name: &'static str,
+    name: &'static str,
     /// How many operands: 1 (`x`) or 2 (`x`, `y`).
     arity: usize,
     /// Builds the nodes from the operands (`y` is `x` when `arity` is 1); the result.
     build: fn(&mut Nodes, KernelOperand, KernelOperand) -> Option<KernelOperand>,
 }
 
+/// The names of the fused patterns [`check`] runs (`x - x`, ...): a report's claim for one
+/// has the variant `fused: <name>`.
+pub fn fused_pattern_names() -> impl Iterator<Item = &'static str> {
+    PATTERNS.iter().map(|p| p.name)
+}
+
 /// The patterns [`check`] runs, on every float dtype, as one kernel on a backend that fuses
 /// that many nodes and node by node on one that does not. Each is a claim of its last op
 /// (the row of the support table it counts for), as the variant `fused: <name>`.
-pub(crate) const PATTERNS: &[Pattern] = &[
+const PATTERNS: &[Pattern] = &[
     Pattern { name: "x - x", arity: 1, build: |n, x, _| n.binary(BinaryOp::Sub, x, x) },
     Pattern {
         name: "(x * x) - (x * x)",
@@ -1121,7 +1142,7 @@ fn run_node_by_node(backend: &dyn Backend, spec: &KernelSpec, inputs: &[Vec<u8>]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::CraneliftBackend;
+    use switchyard_cranelift::CraneliftBackend;
 
     #[test]
     fn the_reference_conforms_to_itself() {

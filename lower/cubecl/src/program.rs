@@ -18,8 +18,8 @@
 
 use switchyard_ir::{BinaryOp, DType, Op, ReduceOp, Shape, UnaryOp};
 
-use crate::error::{LowerError, LowerErrorKind};
-use crate::kernel::{KernelOperand, KernelSpec};
+use switchyard_lower::{KernelOperand, KernelSpec};
+use switchyard_lower::{LowerError, LowerErrorKind};
 
 /// The error for a spec the backend cannot turn into a program.
 pub(crate) fn compile_error(message: impl Into<String>) -> LowerError {

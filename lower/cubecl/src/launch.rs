@@ -15,9 +15,9 @@ use super::program::{
 };
 use super::reduce::{loops_per_element, plan_parts, reduce_kernel};
 use super::source;
-use crate::device_memory::DeviceView;
-use crate::error::{LowerError, LowerErrorKind};
-use crate::kernel::{CompiledKernel, KernelSpec, TensorView, TensorViewMut};
+use switchyard_lower::DeviceView;
+use switchyard_lower::{CompiledKernel, KernelSpec, TensorView, TensorViewMut};
+use switchyard_lower::{LowerError, LowerErrorKind};
 
 /// Units per cube of the elementwise kernel.
 pub const MAP_UNITS: u32 = 256;
@@ -88,7 +88,7 @@ impl CompiledKernel for CubeclKernel {
         }
         let first = outputs.first().ok_or_else(|| kernel_error("a kernel without outputs"))?.buffer.device();
         if let Some(v) = inputs.iter().chain(outputs).find(|v| v.buffer.device() != first) {
-            return Err(crate::device_memory::foreign_buffer(first, v.buffer));
+            return Err(switchyard_lower::foreign_buffer(first, v.buffer));
         }
         let ins = buffers("input", inputs, self.spec.inputs.iter())?;
         let outs = buffers("output", outputs, self.spec.output_types())?;

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use switchyard_ir::{infer, BinaryOp, DType, Op, Shape, TensorType, UnaryOp};
 
 use super::CubeclBackend;
-use crate::backend::{Backend, NodeQuery};
-use crate::conformance;
-use crate::device_memory::{DeviceInfo, DeviceMemory, DeviceView};
-use crate::kernel::{KernelNode, KernelOperand, KernelSpec};
+use switchyard_conformance as conformance;
+use switchyard_lower::{Backend, NodeQuery};
+use switchyard_lower::{DeviceInfo, DeviceMemory, DeviceView};
+use switchyard_lower::{KernelNode, KernelOperand, KernelSpec};
 
 /// The backend's first device, or `None` (with the reason printed) when there is none. With
 /// `SWITCHYARD_REQUIRE_GPU=1` a missing device fails the test instead.
@@ -69,8 +69,8 @@ pub(super) fn run_both(
 }
 
 fn reference_outputs(spec: &KernelSpec, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    use crate::kernel::{TensorView, TensorViewMut};
-    let kernel = crate::ReferenceBackend.compile(spec).unwrap();
+    use switchyard_lower::{TensorView, TensorViewMut};
+    let kernel = switchyard_lower::ReferenceBackend.compile(spec).unwrap();
     let words: Vec<Vec<u64>> = args.iter().map(|b| conformance::aligned(b)).collect();
     let views: Vec<TensorView<'_>> = spec
         .inputs
@@ -177,12 +177,12 @@ fn conformance_passes_on_the_first_device() {
     }
     // Every fused identity-prone pattern, as one kernel, bit for bit (the driver would
     // simplify most of them without `program::guard_arithmetic`'s barriers).
-    for p in conformance::PATTERNS {
-        let variant = format!("fused: {}", p.name);
+    for name in conformance::fused_pattern_names() {
+        let variant = format!("fused: {name}");
         let verified = report.verified().any(|c| c.variant == variant && c.dtype == DType::F32);
         assert!(verified, "{variant}: {report}");
     }
-    assert!(report.verified().count() >= 154 + conformance::PATTERNS.len(), "{report}");
+    assert!(report.verified().count() >= 154 + conformance::fused_pattern_names().count(), "{report}");
     assert!(!report.is_verified("add", DType::F64), "f64 is refused on wgpu: {report}");
 }
 
@@ -413,8 +413,8 @@ fn memory(backend: &CubeclBackend) -> Arc<dyn DeviceMemory> {
 fn gpu_run(
     backend: &CubeclBackend,
     spec: &KernelSpec,
-    args: &[&crate::device_memory::DeviceBuffer],
-) -> Vec<crate::device_memory::DeviceBuffer> {
+    args: &[&switchyard_lower::DeviceBuffer],
+) -> Vec<switchyard_lower::DeviceBuffer> {
     let memory = memory(backend);
     let kernel = backend.compile(spec).unwrap_or_else(|e| panic!("{e}"));
     let views: Vec<DeviceView<'_>> = spec
@@ -434,7 +434,7 @@ fn gpu_run(
     outs
 }
 
-fn download_f32(backend: &CubeclBackend, b: &crate::device_memory::DeviceBuffer) -> Vec<f32> {
+fn download_f32(backend: &CubeclBackend, b: &switchyard_lower::DeviceBuffer) -> Vec<f32> {
     f32s(&memory(backend).download(DType::F32, b).unwrap())
 }
 
@@ -1019,7 +1019,7 @@ fn transcendental_functions_are_within_their_declared_ulps_over_the_f32_range() 
 fn gpu_only(backend: &CubeclBackend, spec: &KernelSpec, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mem = memory(backend);
     let bufs: Vec<_> = spec.inputs.iter().zip(args).map(|(t, b)| mem.upload(t.dtype, b).unwrap()).collect();
-    let refs: Vec<&crate::device_memory::DeviceBuffer> = bufs.iter().collect();
+    let refs: Vec<&switchyard_lower::DeviceBuffer> = bufs.iter().collect();
     let outs = gpu_run(backend, spec, &refs);
     spec.output_types().zip(&outs).map(|(t, b)| mem.download(t.dtype, b).unwrap()).collect()
 }
@@ -1091,7 +1091,7 @@ fn parts_keep_every_unit_within_lavapipes_loop_budget_and_cover_the_row() {
 
 #[test]
 fn matmul_over_a_longer_k_than_lavapipe_loops_is_refused_with_the_reason() {
-    use crate::backend::{NodeQuery, Support};
+    use switchyard_lower::{NodeQuery, Support};
     let k = super::matmul::MAX_K + 1;
     let (a, b) = (t(DType::F32, &[2, k]), t(DType::F32, &[k, 3]));
     let out = infer(&Op::Matmul, &[&a, &b]).unwrap();

@@ -19,8 +19,8 @@ use cubecl::wgpu::{RuntimeOptions, WgpuRuntime, WgpuSetup};
 use cubecl::Runtime;
 use switchyard_ir::{ByteCount, DType, Device};
 
-use crate::device_memory::{foreign_buffer, DeviceBuffer, DeviceInfo, DeviceMemory};
-use crate::error::{LowerError, LowerErrorKind};
+use switchyard_lower::{foreign_buffer, DeviceBuffer, DeviceInfo, DeviceMemory};
+use switchyard_lower::{LowerError, LowerErrorKind};
 
 /// A device error (absent device, failed client, failed transfer).
 pub(crate) fn device_error(message: impl Into<String>) -> LowerError {
@@ -42,13 +42,13 @@ pub(crate) enum Client {
 macro_rules! with_client {
     ($client:expr, |$c:ident, $R:ident| $body:expr) => {
         match $client {
-            $crate::cubecl::device::Client::Wgpu($c) => {
+            $crate::device::Client::Wgpu($c) => {
                 #[allow(dead_code)]
                 type $R = cubecl::wgpu::WgpuRuntime;
                 $body
             }
             #[cfg(feature = "cuda")]
-            $crate::cubecl::device::Client::Cuda($c) => {
+            $crate::device::Client::Cuda($c) => {
                 #[allow(dead_code)]
                 type $R = cubecl::cuda::CudaRuntime;
                 $body

@@ -10,6 +10,7 @@
 //! `sum mean max min` over trailing axes; everything else is declared unsupported with a
 //! reason and runs on `cpu.reference`. Huge `sin`/`cos`/`tan` arguments (beyond the inline
 //! range reduction) take a slow path that calls the platform's function lane by lane.
+#![warn(missing_docs)]
 
 mod cache;
 mod codegen;
@@ -25,16 +26,16 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
 use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, ReduceOp, UnaryOp, OP_SET_VERSION};
 
-use crate::kernel::KernelOperand;
+use switchyard_lower::KernelOperand;
 
 use self::cache::CAPACITY;
 use self::codegen::{build, build_reduce, kernel_dtype, reduce_signature, reduction_of, signature, Layout};
 use self::jit::{jit_error, Entry, JitCode, JitKernel, KernelFn, ReduceFn, ReduceKernel, RowLayout};
 use self::layout::{iter_space, iter_space_split};
-use crate::backend::{Backend, NodeQuery, Support, Tolerance};
-use crate::error::LowerError;
-use crate::kernel::{CompiledKernel, KernelSpec};
-use crate::kernel_cache::{CacheReport, KernelCache};
+use switchyard_lower::LowerError;
+use switchyard_lower::{Backend, NodeQuery, Support, Tolerance};
+use switchyard_lower::{CacheReport, KernelCache};
+use switchyard_lower::{CompiledKernel, KernelSpec};
 
 pub use self::cache::CodeKey;
 

@@ -21,8 +21,8 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use switchyard_ir::{BinaryOp, DType, Op, ReduceOp, UnaryOp};
 
 use super::math::{ConstPool, Emitter};
-use crate::error::{LowerError, LowerErrorKind};
-use crate::kernel::{KernelOperand, KernelSpec};
+use switchyard_lower::{KernelOperand, KernelSpec};
+use switchyard_lower::{LowerError, LowerErrorKind};
 
 /// Vectors per iteration of the main loop of elementwise kernels.
 const UNROLL: i64 = 4;

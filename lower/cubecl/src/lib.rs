@@ -30,6 +30,7 @@
 //!
 //! Dtypes: f32, i32 and bool (stored as u32). f64 and i64 are declared unsupported: WGSL has
 //! no portable 64-bit types, even where a driver (lavapipe) offers them.
+#![warn(missing_docs)]
 
 mod cache;
 mod device;
@@ -53,11 +54,11 @@ use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, ReduceOp, Una
 use self::cache::{ProgramKey, CAPACITY};
 use self::launch::{CubeclKernel, MAP_UNITS};
 use self::program::{compile_error, map_program, matmul_program, reduce_program, Kind, Program, Reduction};
-use crate::backend::{Backend, NodeQuery, Support, Tolerance};
-use crate::device_memory::{DeviceInfo, DeviceMemory};
-use crate::error::LowerError;
-use crate::kernel::{CompiledKernel, KernelSpec};
-use crate::kernel_cache::{CacheReport, KernelCache};
+use switchyard_lower::LowerError;
+use switchyard_lower::{Backend, NodeQuery, Support, Tolerance};
+use switchyard_lower::{CacheReport, KernelCache};
+use switchyard_lower::{CompiledKernel, KernelSpec};
+use switchyard_lower::{DeviceInfo, DeviceMemory};
 
 /// Storage buffers a kernel may bind on every Vulkan adapter we target: 32 per shader stage
 /// (lavapipe's limit, common on desktop GPUs) less the one cubecl keeps for its scalars.

@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use switchyard_ir::ReduceOp;
 
 use super::layout::IterSpace;
-use crate::error::{LowerError, LowerErrorKind};
-use crate::kernel::{check_args, CompiledKernel, KernelSpec, TensorView, TensorViewMut};
+use switchyard_lower::{check_args, CompiledKernel, KernelSpec, TensorView, TensorViewMut};
+use switchyard_lower::{LowerError, LowerErrorKind};
 
 /// The machine-code entry point: `(ins, outs, consts, n)`.
 pub type KernelFn = unsafe extern "C" fn(*const *const u8, *const *mut u8, *const f64, i64);

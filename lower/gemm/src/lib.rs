@@ -22,6 +22,7 @@
 //! Precision: gemm forms products and sums in the operand dtype (with FMA where the CPU has
 //! it) and in its own blocking order; the reference accumulates in `f64` in order of `k` and
 //! rounds once. See [`GemmBackend`]'s `precision`.
+#![warn(missing_docs)]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -29,9 +30,9 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use switchyard_ir::{DType, DeviceKind, Op, OpSetVersion, TensorType, OP_SET_VERSION};
 
-use crate::backend::{Backend, NodeQuery, Support, Tolerance};
-use crate::error::{LowerError, LowerErrorKind};
-use crate::kernel::{check_args, CompiledKernel, KernelOperand, KernelSpec, TensorView, TensorViewMut};
+use switchyard_lower::{check_args, CompiledKernel, KernelOperand, KernelSpec, TensorView, TensorViewMut};
+use switchyard_lower::{Backend, NodeQuery, Support, Tolerance};
+use switchyard_lower::{LowerError, LowerErrorKind};
 
 /// Products of at least this many multiply-adds (`m * k * n`, per matrix or over a batch) run
 /// multithreaded; smaller ones run on the calling thread.
@@ -527,16 +528,15 @@ impl CompiledKernel for GemmKernel {
 #[cfg(test)]
 mod tests {
     //! `cpu.gemm` against `cpu.reference` on random and special values, every shape class,
-    //! both threading paths; refusals; placement.
+    //! both threading paths; refusals. (Placement next to `cpu.cranelift` is tested in the
+    //! facade's `tests/integration/placement.rs`, where the default registry is.)
 
-    use switchyard_ir::OptimizerReport as Report;
-    use switchyard_ir::{infer, BinaryOp, Device, Graph, Scalar, Shape};
+    use switchyard_ir::{infer, BinaryOp, Shape};
 
     use super::*;
-    use crate::conformance::{aligned, decode as floats, encode, randoms};
-    use crate::kernel::KernelNode;
-    use crate::reference::ReferenceBackend;
-    use crate::{build_plan, PlanRequest, Registry};
+    use switchyard_conformance::{aligned, decode as floats, encode, randoms};
+    use switchyard_lower::KernelNode;
+    use switchyard_lower::ReferenceBackend;
 
     fn ty(dtype: DType, dims: &[usize]) -> TensorType {
         TensorType { dtype, shape: Shape::new(dims).unwrap() }
@@ -807,75 +807,11 @@ mod tests {
 
     #[test]
     fn cpu_gemm_passes_the_conformance_suite() {
-        let report = crate::conformance::check(&GemmBackend);
+        let report = switchyard_conformance::check(&GemmBackend);
         assert!(report.is_ok(), "{report}");
         assert!(
             report.is_verified("matmul", DType::F32) && report.is_verified("matmul", DType::F64),
             "{report}"
         );
-    }
-
-    fn plan(g: &Graph, outs: &[switchyard_ir::NodeId]) -> crate::Plan {
-        let req = PlanRequest {
-            graph: g,
-            outputs: outs,
-            signature: &[],
-            device: Device::CPU,
-            report: Report::default(),
-        };
-        build_plan(req, &Registry::with_builtins()).unwrap()
-    }
-
-    fn input(g: &mut Graph, name: &str, dtype: DType, dims: &[usize]) -> switchyard_ir::NodeId {
-        g.add(Op::Input { name: name.into(), dtype, shape: Shape::new(dims).unwrap() }, &[]).unwrap()
-    }
-
-    #[test]
-    fn matmul_is_placed_on_gemm_and_the_epilogue_on_cranelift() {
-        let mut g = Graph::new();
-        let a = input(&mut g, "a", DType::F32, &[64, 32]);
-        let b = input(&mut g, "b", DType::F32, &[32, 16]);
-        let bias = input(&mut g, "bias", DType::F32, &[16]);
-        let mm = g.add(Op::Matmul, &[a, b]).unwrap();
-        let p = plan(&g, &[mm]);
-        assert_eq!(p.kernels.len(), 1);
-        assert_eq!(p.kernels[0].backend, "cpu.gemm");
-        assert_eq!(p.kernels[0].reason, "priority 20");
-        let how = p.kernels[0].how.as_deref().unwrap_or_default();
-        assert!(how.starts_with("gemm 0.19, m x k x n = 64 x 32 x 16"), "{how}");
-
-        // maximum(a @ b + bias, 0): the matmul, then one fused epilogue kernel.
-        let biased = g.add(Op::Binary(BinaryOp::Add), &[mm, bias]).unwrap();
-        let zero = g.add(Op::Full { value: Scalar::F32(0.0), shape: Shape::scalar() }, &[]).unwrap();
-        let relu = g.add(Op::Binary(BinaryOp::Maximum), &[biased, zero]).unwrap();
-        let p = plan(&g, &[relu]);
-        let backends: Vec<&str> = p.kernels.iter().map(|k| k.backend.as_str()).collect();
-        assert_eq!(backends, ["cpu.gemm", "cpu.cranelift"]);
-        assert!(
-            p.kernels[1].reason.contains("cpu.gemm: cpu.gemm only runs matmul"),
-            "{}",
-            p.kernels[1].reason
-        );
-    }
-
-    #[test]
-    fn unsupported_matmuls_fall_back_to_the_reference_with_gemms_reason() {
-        for (da, db, why) in [
-            (DType::I64, DType::I64, "cpu.gemm: matmul: i64 not supported by cpu.gemm (f32 and f64 only)"),
-            (
-                DType::F32,
-                DType::F64,
-                "cpu.gemm: matmul: mixed operand dtypes (f32 @ f64) not supported by cpu.gemm",
-            ),
-        ] {
-            let mut g = Graph::new();
-            let a = input(&mut g, "a", da, &[4, 3]);
-            let b = input(&mut g, "b", db, &[3]);
-            let mm = g.add(Op::Matmul, &[a, b]).unwrap();
-            let p = plan(&g, &[mm]);
-            assert_eq!(p.kernels.len(), 1);
-            assert_eq!(p.kernels[0].backend, "cpu.reference");
-            assert!(p.kernels[0].reason.contains(why), "{}", p.kernels[0].reason);
-        }
     }
 }

@@ -1,12 +1,12 @@
 //! The key of `cpu.cranelift`'s kernel cache: what the generated code depends on (ops,
 //! wiring, dtype, which inputs are broadcast along the inner loop), never sizes or constant
 //! values, so a new N or a new constant reuses the code. The cache itself is the shared
-//! [`crate::kernel_cache::KernelCache`].
+//! [`switchyard_lower::KernelCache`].
 
 use switchyard_ir::{DType, Op, Scalar, Shape};
 
-use crate::kernel::{KernelOperand, KernelSpec};
-use crate::kernel_cache::CacheKey;
+use switchyard_lower::CacheKey;
+use switchyard_lower::{KernelOperand, KernelSpec};
 
 /// How many structures the cache keeps.
 pub const CAPACITY: usize = 256;

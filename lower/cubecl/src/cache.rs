@@ -2,13 +2,13 @@
 //! dtypes and op names it came from, so a miss can say what differed. Sizes, strides and
 //! constant values are run-time scalars and never part of it: a new N or a new constant
 //! reuses the compiled pipeline. The cache itself is the shared
-//! [`crate::kernel_cache::KernelCache`].
+//! [`switchyard_lower::KernelCache`].
 
 use switchyard_ir::DType;
 
 use super::program::{Kind, Layout, Program};
-use crate::kernel::KernelSpec;
-use crate::kernel_cache::CacheKey;
+use switchyard_lower::CacheKey;
+use switchyard_lower::KernelSpec;
 
 /// How many structures the cache keeps (cubecl keeps each one's pipeline too).
 pub const CAPACITY: usize = 256;
