@@ -274,3 +274,16 @@ fn to_device_nodes_are_explicit_copies_in_the_plan_with_their_byte_counts() {
     let resident = exe.run_resident(&[("x", switchyard::Resident::Host(xs.clone()))]).unwrap();
     assert_eq!(resident[0].device(), Device::gpu(0));
 }
+
+/// The JSON form of transfer steps and their placements, locked like
+/// `snapshots::plan_json` (fields are only ever added).
+#[test]
+fn the_plan_json_of_transfers_is_locked() {
+    let (engine, _) = engine();
+    let g = Graph::with_engine(engine);
+    let (x, y) = xy(&g);
+    let on_gpu = (x.to_device(Device::gpu(0)).unwrap() + y.to_device(Device::gpu(0)).unwrap()).unwrap();
+    let back = on_gpu.exp().unwrap().to_device(Device::CPU).unwrap().sin().unwrap();
+    let plan = g.plan(&[&back], Device::CPU).unwrap();
+    expect_test::expect_file!["golden/plan_transfers.json"].assert_eq(&crate::snapshots::stable_json(&plan));
+}

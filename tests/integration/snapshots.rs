@@ -72,3 +72,28 @@ fn printed_plan() {
         outputs: %5:f32[4,8]"#]]
     .assert_eq(&mask_time(&plan.to_string()));
 }
+
+/// A plan's JSON with the optimizer's wall time (the one value that varies) set to 0.
+pub fn stable_json(plan: &Plan) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
+    v["optimizer"]["elapsed_us"] = serde_json::json!(0.0);
+    serde_json::to_string_pretty(&v).unwrap() + "\n"
+}
+
+/// The plan JSON is an API boundary for tools (ARCHITECTURE.md): its fields are only ever
+/// added. This golden file locks the whole document for a plan with a matmul on `cpu.gemm`,
+/// a fused reduction on `cpu.cranelift` and steps on `cpu.reference`. (The transfer steps'
+/// form is locked by `device_resident::the_plan_json_of_transfers_is_locked`.)
+#[test]
+fn plan_json() {
+    let g = Graph::new();
+    let x = g.input("x", DType::F32, &[4, 8]).unwrap();
+    let y = g.input("y", DType::F32, &[4, 8]).unwrap();
+    let a = g.input("a", DType::F32, &[4, 3]).unwrap();
+    let b = g.input("b", DType::F32, &[3, 5]).unwrap();
+    let s = ((((&x * 2.0).unwrap() + 1.0).exp() * &y - &x).unwrap()).sum(1, false).unwrap();
+    let mm = a.matmul(&b).unwrap().sum(1, false).unwrap();
+    let out = (&s + &mm).unwrap();
+    let plan = g.plan(&[&out], Device::CPU).unwrap();
+    expect_test::expect_file!["golden/plan_cpu.json"].assert_eq(&stable_json(&plan));
+}
