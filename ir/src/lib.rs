@@ -2,8 +2,9 @@
 //!
 //! What it is: dtypes ([`DType`]), static shapes ([`Shape`]), the op catalog ([`Op`] with
 //! [`OpInfo`] metadata and [`OP_SET_VERSION`]), type inference ([`infer`]), the hash-consed
-//! [`Graph`], and the meaning of every elementwise op on one element ([`elementwise`]), which
-//! the reference backend and constant folding share.
+//! [`Graph`] with its printed form and the parser that reads it back ([`Graph::parse`]), and
+//! the meaning of every elementwise op on one element ([`elementwise`]), which the reference
+//! backend and constant folding share.
 //!
 //! What it is not: it has no optimizer, no backends, no buffers and does no IO.
 //!
@@ -22,6 +23,7 @@ mod error;
 mod graph;
 mod op;
 mod optimizer_report;
+mod parse;
 mod random;
 mod scalar;
 mod shape;
@@ -36,6 +38,7 @@ pub use op::{
     SliceAxis, UnaryOp, OP_SET_VERSION,
 };
 pub use optimizer_report::OptimizerReport;
+pub use parse::{ParseError, ParsedGraph};
 pub use random::SeededRng;
 pub use scalar::Scalar;
 pub use shape::{BroadcastError, ByteCount, Shape, ShapeOverflow};

@@ -1,4 +1,4 @@
-//! The optimizer's tests, linked into one test binary (one link instead of eight); run one
+//! The optimizer's tests, linked into one test binary (one link instead of nine); run one
 //! file's tests with its module name as the filter: `cargo test -p switchyard-passes --test
 //! integration rules::`.
 
@@ -12,3 +12,4 @@ mod limits;
 mod must_not;
 mod rules;
 mod sharing;
+mod text;
