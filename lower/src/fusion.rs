@@ -17,20 +17,27 @@ use std::collections::HashSet;
 
 use switchyard_ir::{Category, Graph, NodeId, Op};
 
-use crate::placement::Placement;
+use crate::placement::{Placement, Runner};
 use crate::registry::Registry;
 
 /// The nodes of one kernel: `members` compute values, `constants` are inlined `full` nodes.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Group {
-    /// The backend.
-    pub backend: String,
+    /// Who runs it (a backend, or the runtime for an explicit copy).
+    pub runner: Runner,
     /// Ends in a reduction: nothing more may join.
     pub closed: bool,
     /// Computing nodes, in id order.
     pub members: Vec<NodeId>,
     /// Inlined constants, in id order.
     pub constants: Vec<NodeId>,
+}
+
+impl Group {
+    /// An empty, open group run by `runner`.
+    fn new(runner: Runner) -> Group {
+        Group { runner, closed: false, members: Vec::new(), constants: Vec::new() }
+    }
 }
 
 fn is_constant(graph: &Graph, id: NodeId) -> bool {
@@ -40,8 +47,13 @@ fn is_constant(graph: &Graph, id: NodeId) -> bool {
 /// Groups the placed nodes of `graph` into kernels, in execution order.
 pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outputs: &[NodeId]) -> Vec<Group> {
     let n = graph.len();
-    let backend_of = |id: NodeId| placements[id.index()].backend.as_deref();
-    let limit = |name: &str| registry.get(name).map_or(1, |b| b.max_fused_nodes().max(1));
+    let backend_of = |id: NodeId| match &placements[id.index()].runner {
+        Runner::Nothing => None,
+        runner => Some(runner),
+    };
+    let limit = |runner: &Runner| {
+        runner.backend().and_then(|b| registry.backend(b)).map_or(1, |b| b.max_fused_nodes().max(1))
+    };
     let fusible = |id: NodeId| {
         let node = graph.node(id);
         node.op().info().category == Category::Elementwise && backend_of(id).is_some_and(|b| limit(b) > 1)
@@ -68,7 +80,7 @@ pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outpu
                             && graph.users(m).iter().all(|&u| u == id || group_of[u.index()] == Some(g))
                     });
                     let ok = !grp.closed
-                        && grp.backend == backend
+                        && grp.runner == *backend
                         && grp.members.len() < limit(backend)
                         && grp.members.iter().all(|&m| fusible(m))
                         && private;
@@ -84,7 +96,7 @@ pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outpu
                 let grp = &groups[g];
                 let first = grp.members[0];
                 let ok = !grp.closed
-                    && grp.backend == backend
+                    && grp.runner == *backend
                     && grp.members.len() < limit(backend)
                     && fusible(op)
                     && graph.node(op).shape() == node.shape()
@@ -102,7 +114,7 @@ pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outpu
         let g = match joined {
             Some(g) => g,
             None => {
-                groups.push(Group { backend: backend.to_string(), ..Group::default() });
+                groups.push(Group::new(backend.clone()));
                 groups.len() - 1
             }
         };
@@ -118,7 +130,7 @@ pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outpu
         let mut consts: HashSet<NodeId> = HashSet::new();
         for &m in &grp.members {
             for &i in graph.node(m).inputs() {
-                if is_constant(graph, i) && backend_of(i) == Some(grp.backend.as_str()) {
+                if is_constant(graph, i) && backend_of(i) == Some(&grp.runner) {
                     consts.insert(i);
                 }
             }
@@ -130,7 +142,7 @@ pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outpu
     for &o in outputs {
         if let (None, Some(b)) = (group_of[o.index()], backend_of(o)) {
             group_of[o.index()] = Some(groups.len());
-            groups.push(Group { backend: b.to_string(), members: vec![o], ..Group::default() });
+            groups.push(Group { members: vec![o], ..Group::new(b.clone()) });
         }
     }
     groups.sort_by_key(|g| g.members[0]);

@@ -39,9 +39,9 @@ pub use kernel::{
     check_args, CompiledKernel, KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut,
 };
 pub use kernel_cache::{CacheEntry, CacheKey, CacheMiss, CacheReport, KernelCache};
-pub use placement::{place, Placement, TRANSFER};
-pub use plan::{build_plan, Plan, PlanInput, PlanNode, PlanRequest, PlannedKernel, ValueInfo};
+pub use placement::{place, Placement, Runner, TRANSFER_LABEL};
+pub use plan::{build_plan, Plan, PlanInput, PlanNode, PlanRequest, PlanStep, StepKind, ValueInfo};
 pub use reference::ReferenceBackend;
-pub use registry::{Override, Registry};
+pub use registry::{BackendId, Override, Registry};
 pub use render::human_bytes;
 pub use support::{row_name, sample, support_table, Cell, Row, SupportTable};

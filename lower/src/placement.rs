@@ -5,23 +5,81 @@ use switchyard_ir::{Category, Device, DeviceKind, Graph, NodeId, Op, TensorType}
 
 use crate::backend::{Backend, NodeQuery, Support};
 use crate::error::{LowerError, LowerErrorKind};
-use crate::registry::Registry;
+use crate::registry::{BackendId, Registry};
 
-/// The name plans give the runtime's explicit copies (`to_device` between two devices).
-/// It is not a backend: the runtime performs the copy through the devices' memories.
-pub const TRANSFER: &str = "transfer";
+/// What a plan's text and JSON show in the backend column of an explicit copy. A label only:
+/// a step is a transfer because its [`Runner`] says so, and a backend may have any name.
+pub const TRANSFER_LABEL: &str = "transfer";
+
+/// Who computes a placed node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Runner {
+    /// Nobody: an input, or a `to_device` to the device its operand is already on.
+    Nothing,
+    /// The runtime, as an explicit copy from `from` (a `to_device` between two devices).
+    Transfer {
+        /// The device the operand is on.
+        from: Device,
+    },
+    /// A kernel of this backend.
+    Backend {
+        /// The backend, in the registry placement used.
+        id: BackendId,
+        /// Its name (for display; code looks backends up by `id`).
+        name: String,
+    },
+}
+
+impl Runner {
+    /// The backend, for a node a backend runs.
+    pub fn backend(&self) -> Option<BackendId> {
+        match self {
+            Runner::Backend { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The name the plan shows: the backend's, [`TRANSFER_LABEL`] for a copy, none for no work.
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            Runner::Nothing => None,
+            Runner::Transfer { .. } => Some(TRANSFER_LABEL),
+            Runner::Backend { name, .. } => Some(name),
+        }
+    }
+}
 
 /// Where one node runs and why.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Placement {
     /// The node.
     pub node: NodeId,
     /// The device it runs on.
     pub device: Device,
-    /// The backend that runs it; `None` for inputs and same-device `to_device` (no work).
-    pub backend: Option<String>,
+    /// Who computes it.
+    pub runner: Runner,
     /// Why that backend: "override", "priority N", or what was skipped and why.
     pub reason: String,
+}
+
+/// The JSON form (an API boundary, fields only ever added): `backend` is the runner's label
+/// (`null` for no work), `backend_id` its registry position, `transfer_from` a copy's source.
+impl serde::Serialize for Placement {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Placement", 6)?;
+        st.serialize_field("node", &self.node)?;
+        st.serialize_field("device", &self.device)?;
+        st.serialize_field("backend", &self.runner.label())?;
+        st.serialize_field("reason", &self.reason)?;
+        st.serialize_field("backend_id", &self.runner.backend())?;
+        let from = match self.runner {
+            Runner::Transfer { from } => Some(from),
+            _ => None,
+        };
+        st.serialize_field("transfer_from", &from)?;
+        st.end()
+    }
 }
 
 /// Assigns every node of `graph` a device and a backend for a plan on `target`.
@@ -38,7 +96,7 @@ pub fn place(graph: &Graph, target: Device, registry: &Registry) -> Result<Vec<P
             _ => false,
         };
         if no_work {
-            out.push(Placement { node: id, device, backend: None, reason: "no work".into() });
+            out.push(Placement { node: id, device, runner: Runner::Nothing, reason: "no work".into() });
             continue;
         }
         if let (Op::ToDevice(_), Some(src)) = (op, node.inputs().first()) {
@@ -59,15 +117,15 @@ pub fn place(graph: &Graph, target: Device, registry: &Registry) -> Result<Vec<P
             out.push(Placement {
                 node: id,
                 device,
-                backend: Some(TRANSFER.to_string()),
+                runner: Runner::Transfer { from },
                 reason: format!("to_device: explicit copy {from} -> {device}"),
             });
             continue;
         }
         let inputs: Vec<TensorType> = node.inputs().iter().map(|i| graph.node(*i).ty().clone()).collect();
         let query = NodeQuery { op, inputs: &inputs, output: node.ty() };
-        let (backend, reason) = choose_backend(graph, id, device, &query, registry)?;
-        out.push(Placement { node: id, device, backend: Some(backend), reason });
+        let (runner, reason) = choose_backend(graph, id, device, &query, registry)?;
+        out.push(Placement { node: id, device, runner, reason });
     }
     Ok(out)
 }
@@ -96,8 +154,8 @@ fn choose_backend(
     device: Device,
     query: &NodeQuery<'_>,
     registry: &Registry,
-) -> Result<(String, String), LowerError> {
-    let candidates = registry.for_device(device.kind);
+) -> Result<(Runner, String), LowerError> {
+    let candidates = registry.ids_for_device(device.kind);
     if candidates.is_empty() {
         return Err(LowerError::new(
             LowerErrorKind::UnknownDevice,
@@ -108,22 +166,25 @@ fn choose_backend(
         ));
     }
     let mut skipped: Vec<String> = Vec::new();
+    let runner = |id: BackendId, b: &dyn Backend| Runner::Backend { id, name: b.name().to_string() };
     if let Some(ov) = registry.override_for(query.op.name()) {
-        if let Some(b) = registry.get(&ov.backend).filter(|b| b.device_kind() == device.kind) {
+        if let Some(b) = registry.backend(ov.backend).filter(|b| b.device_kind() == device.kind) {
             match knows_then_supports(b.as_ref(), query) {
-                Support::Yes => return Ok((b.name().to_string(), format!("override for `{}`", ov.op))),
+                Support::Yes => {
+                    return Ok((runner(ov.backend, b.as_ref()), format!("override for `{}`", ov.op)))
+                }
                 Support::No(why) => skipped.push(format!("override {}: {why}", b.name())),
             }
         }
     }
-    for b in &candidates {
+    for (id, b) in &candidates {
         match knows_then_supports(b.as_ref(), query) {
             Support::Yes => {
                 let mut reason = format!("priority {}", b.priority());
                 if !skipped.is_empty() {
                     reason.push_str(&format!(" (skipped {})", skipped.join("; ")));
                 }
-                return Ok((b.name().to_string(), reason));
+                return Ok((runner(*id, b.as_ref()), reason));
             }
             Support::No(why) => skipped.push(format!("{}: {why}", b.name())),
         }

@@ -1,5 +1,6 @@
-//! The `Plan`: kernels in order, each on a backend, with the values they read and write,
-//! when intermediates die, and the peak memory that implies. Built by [`build_plan`].
+//! The `Plan`: steps in order (kernels, each on a backend, and the explicit copies the graph
+//! asks for), with the values they read and write, when intermediates die, and the peak
+//! memory that implies. Built by [`build_plan`].
 
 use std::collections::HashMap;
 
@@ -9,38 +10,58 @@ use switchyard_ir::{DType, Device, Graph, NodeId, Op, OpSetVersion, Shape, Tenso
 use crate::error::LowerError;
 use crate::fusion::group;
 use crate::kernel::{KernelNode, KernelOperand, KernelSpec};
-use crate::placement::{place, Placement, TRANSFER};
-use crate::registry::Registry;
+use crate::placement::{place, Placement, Runner, TRANSFER_LABEL};
+use crate::registry::{BackendId, Registry};
 
-/// One value a kernel reads or writes.
+/// One value of a plan: the node that computes it and its type (in the JSON, the type's
+/// `dtype` and `shape` sit beside `node`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ValueInfo {
     /// The node that computes it.
     pub node: NodeId,
-    /// Its dtype.
-    pub dtype: DType,
-    /// Its shape.
-    pub shape: Shape,
+    /// Its dtype and shape.
+    #[serde(flatten)]
+    pub ty: TensorType,
 }
 
 impl ValueInfo {
-    /// Size in bytes.
+    /// Size in bytes (it fits `isize`: the `Shape` invariant).
     pub fn bytes(&self) -> u64 {
-        (self.shape.numel() as u64).saturating_mul(self.dtype.size_bytes() as u64)
+        self.ty.shape.byte_len(self.ty.dtype.size_bytes()) as u64
     }
 }
 
-/// One kernel of a plan.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct PlannedKernel {
+/// What a step of a plan does.
+#[derive(Clone, Debug)]
+pub enum StepKind {
+    /// A kernel a backend compiles and runs.
+    Kernel {
+        /// The backend, in the registry the plan was built with.
+        backend: BackendId,
+        /// Its name, for display (code refers to the backend by `backend`).
+        name: String,
+        /// What the backend compiles.
+        spec: KernelSpec,
+    },
+    /// An explicit copy between devices (a `to_device` the graph says), which the runtime
+    /// performs through the devices' memories; its byte count is the step's `bytes_read`.
+    Transfer {
+        /// Where the value is.
+        from: Device,
+        /// Where it goes (the step's `device`).
+        to: Device,
+    },
+}
+
+/// One step of a plan: a kernel or a transfer, with what it reads, writes and frees.
+#[derive(Clone, Debug)]
+pub struct PlanStep {
     /// Position in the plan.
     pub id: usize,
-    /// The backend that compiles and runs it ([`crate::TRANSFER`] for an explicit copy).
-    pub backend: String,
+    /// A kernel on a backend, or a transfer.
+    pub kind: StepKind,
     /// The device it runs on (for a transfer: the destination).
     pub device: Device,
-    /// For an explicit `to_device` copy: (from, to). The runtime performs it.
-    pub transfer: Option<(Device, Device)>,
     /// The graph nodes it computes, in order.
     pub nodes: Vec<NodeId>,
     /// The values it reads.
@@ -53,15 +74,76 @@ pub struct PlannedKernel {
     pub bytes_written: u64,
     /// Estimated time in microseconds, from bytes moved at an assumed 10 GB/s.
     pub est_us: f64,
-    /// Values no longer needed after this kernel; the executor frees them.
+    /// Values no longer needed after this step; the executor frees them.
     pub frees_after: Vec<NodeId>,
     /// Why this backend was chosen.
     pub reason: String,
-    /// How the backend will run it (vector width, chunking), if it says.
+    /// How the backend will run it (vector width, chunking), if it says; for a transfer, the copy.
     pub how: Option<String>,
-    /// What the backend compiles.
-    #[serde(skip)]
-    pub spec: KernelSpec,
+}
+
+impl PlanStep {
+    /// The backend of a kernel step.
+    pub fn backend(&self) -> Option<BackendId> {
+        match &self.kind {
+            StepKind::Kernel { backend, .. } => Some(*backend),
+            StepKind::Transfer { .. } => None,
+        }
+    }
+
+    /// What the plan shows in its backend column: the backend's name, or `transfer`.
+    pub fn label(&self) -> &str {
+        match &self.kind {
+            StepKind::Kernel { name, .. } => name,
+            StepKind::Transfer { .. } => TRANSFER_LABEL,
+        }
+    }
+
+    /// What a kernel step's backend compiles.
+    pub fn spec(&self) -> Option<&KernelSpec> {
+        match &self.kind {
+            StepKind::Kernel { spec, .. } => Some(spec),
+            StepKind::Transfer { .. } => None,
+        }
+    }
+
+    /// A transfer step's devices, `(from, to)`.
+    pub fn transfer(&self) -> Option<(Device, Device)> {
+        match self.kind {
+            StepKind::Transfer { from, to } => Some((from, to)),
+            StepKind::Kernel { .. } => None,
+        }
+    }
+}
+
+/// The JSON form (an API boundary, fields only ever added): the fields above, with `backend`
+/// the step's label, `transfer` a copy's `[from, to]` (else `null`), and, added with the typed
+/// plan, `kind` (`"kernel"` or `"transfer"`) and `backend_id`.
+impl serde::Serialize for PlanStep {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("PlanStep", 15)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("backend", self.label())?;
+        st.serialize_field("device", &self.device)?;
+        st.serialize_field("transfer", &self.transfer())?;
+        st.serialize_field("nodes", &self.nodes)?;
+        st.serialize_field("inputs", &self.inputs)?;
+        st.serialize_field("outputs", &self.outputs)?;
+        st.serialize_field("bytes_read", &self.bytes_read)?;
+        st.serialize_field("bytes_written", &self.bytes_written)?;
+        st.serialize_field("est_us", &self.est_us)?;
+        st.serialize_field("frees_after", &self.frees_after)?;
+        st.serialize_field("reason", &self.reason)?;
+        st.serialize_field("how", &self.how)?;
+        let kind = match self.kind {
+            StepKind::Kernel { .. } => "kernel",
+            StepKind::Transfer { .. } => "transfer",
+        };
+        st.serialize_field("kind", kind)?;
+        st.serialize_field("backend_id", &self.backend())?;
+        st.end()
+    }
 }
 
 /// One node of the optimized graph, as the plan shows it.
@@ -108,8 +190,9 @@ pub struct Plan {
     pub inputs: Vec<PlanInput>,
     /// The output values, in the order requested.
     pub outputs: Vec<ValueInfo>,
-    /// Kernels in execution order.
-    pub kernels: Vec<PlannedKernel>,
+    /// Steps in execution order: kernels and explicit copies (`kernels` in the JSON).
+    #[serde(rename = "kernels")]
+    pub steps: Vec<PlanStep>,
     /// Where each node runs and why.
     pub placements: Vec<Placement>,
     /// The most bytes of intermediates and outputs alive at once.
@@ -150,7 +233,7 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
     let mut aliases = Vec::new();
     for p in &placements {
         let node = graph.node(p.node);
-        if p.backend.is_none() {
+        if p.runner == Runner::Nothing {
             if let (Op::ToDevice(_), Some(&src)) = (node.op(), node.inputs().first()) {
                 value_of[p.node.index()] = value_of[src.index()];
                 aliases.push((p.node, value_of[src.index()]));
@@ -159,7 +242,7 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
     }
     let info = |id: NodeId| {
         let n = graph.node(id);
-        ValueInfo { node: id, dtype: n.dtype(), shape: n.shape().clone() }
+        ValueInfo { node: id, ty: n.ty().clone() }
     };
 
     let groups = group(graph, &placements, registry, req.outputs);
@@ -215,18 +298,22 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
         let bytes_written = outs.iter().map(ValueInfo::bytes).fold(0u64, u64::saturating_add);
         let first = &placements[g.members[0].index()];
         let reason = first.reason.clone();
-        let transfer = (g.backend == TRANSFER)
-            .then(|| inputs.first().map(|&src| (placements[src.index()].device, first.device)))
-            .flatten();
-        let how = match transfer {
-            Some((from, to)) => Some(format!("copy {} {from} -> {to}", crate::human_bytes(bytes_read))),
-            None => registry.get(&g.backend).and_then(|b| b.describe_kernel(&spec)),
+        let (kind, how) = match &g.runner {
+            Runner::Backend { id, name } => {
+                let how = registry.backend(*id).and_then(|b| b.describe_kernel(&spec));
+                (StepKind::Kernel { backend: *id, name: name.clone(), spec }, how)
+            }
+            Runner::Transfer { from } => {
+                let how = format!("copy {} {from} -> {}", crate::human_bytes(bytes_read), first.device);
+                (StepKind::Transfer { from: *from, to: first.device }, Some(how))
+            }
+            // Fusion groups only nodes someone computes.
+            Runner::Nothing => continue,
         };
-        kernels.push(PlannedKernel {
+        kernels.push(PlanStep {
             id: kernels.len(),
-            backend: g.backend.clone(),
+            kind,
             device: first.device,
-            transfer,
             nodes: order,
             inputs: ins,
             outputs: outs,
@@ -236,7 +323,6 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
             frees_after: Vec::new(),
             reason,
             how,
-            spec,
         });
     }
 
@@ -258,7 +344,7 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
         device: req.device,
         inputs,
         outputs,
-        kernels,
+        steps: kernels,
         placements,
         peak_memory_bytes: peak,
         optimizer: req.report,
@@ -280,7 +366,7 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
 
 /// Liveness: frees every kernel-produced value after its last reader (outputs are never
 /// freed) and returns the peak bytes of kernel-produced values alive at once.
-fn schedule_frees(graph: &Graph, kernels: &mut [PlannedKernel], outputs: &[ValueInfo]) -> u64 {
+fn schedule_frees(graph: &Graph, kernels: &mut [PlanStep], outputs: &[ValueInfo]) -> u64 {
     let mut last_use: HashMap<NodeId, usize> = HashMap::new();
     let mut produced_at: HashMap<NodeId, usize> = HashMap::new();
     for k in kernels.iter() {

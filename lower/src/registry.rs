@@ -10,13 +10,32 @@ use crate::device_memory::{DeviceInfo, DeviceMemory};
 use crate::error::{LowerError, LowerErrorKind};
 use crate::kernel_cache::CacheReport;
 
+/// A registered backend, by its place in its [`Registry`]: what placements and plan steps
+/// refer to, so nothing downstream looks a backend up by name. Only meaningful with the
+/// registry that issued it ([`Registry::backend`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct BackendId(u32);
+
+impl BackendId {
+    /// Its position in the registry's registration order.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for BackendId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "backend#{}", self.0)
+    }
+}
+
 /// A per-op override: nodes whose op has this name go to this backend first, if it supports them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Override {
     /// The op's array-API name (`matmul`).
     pub op: String,
     /// The backend that takes it.
-    pub backend: String,
+    pub backend: BackendId,
 }
 
 /// The backends placement may choose from.
@@ -53,20 +72,23 @@ impl Registry {
                 format!("a backend named `{}` is already registered", backend.name()),
             ));
         }
+        if u32::try_from(self.backends.len()).is_err() {
+            return Err(LowerError::new(LowerErrorKind::Registry, "too many backends"));
+        }
         self.backends.push(backend);
         Ok(())
     }
 
     /// Routes op `op` (array-API name) to `backend` ahead of priority order.
     pub fn override_op(&mut self, op: &str, backend: &str) -> Result<(), LowerError> {
-        if self.get(backend).is_none() {
+        let Some(id) = self.id_of(backend) else {
             return Err(LowerError::new(
                 LowerErrorKind::Registry,
                 format!("cannot override `{op}`: no backend named `{backend}` is registered"),
             ));
-        }
+        };
         self.overrides.retain(|o| o.op != op);
-        self.overrides.push(Override { op: op.to_string(), backend: backend.to_string() });
+        self.overrides.push(Override { op: op.to_string(), backend: id });
         Ok(())
     }
 
@@ -80,6 +102,16 @@ impl Registry {
         self.backends.iter().find(|b| b.name() == name)
     }
 
+    /// The id of the backend with this name.
+    pub fn id_of(&self, name: &str) -> Option<BackendId> {
+        self.backends.iter().position(|b| b.name() == name).map(|i| BackendId(i as u32))
+    }
+
+    /// The backend `id` names, if this registry issued it.
+    pub fn backend(&self, id: BackendId) -> Option<&Arc<dyn Backend>> {
+        self.backends.get(id.index())
+    }
+
     /// All backends, in registration order.
     pub fn backends(&self) -> &[Arc<dyn Backend>] {
         &self.backends
@@ -87,9 +119,19 @@ impl Registry {
 
     /// The backends of a device kind, highest priority first (ties: registration order).
     pub fn for_device(&self, kind: DeviceKind) -> Vec<&Arc<dyn Backend>> {
-        let mut v: Vec<&Arc<dyn Backend>> =
-            self.backends.iter().filter(|b| b.device_kind() == kind).collect();
-        v.sort_by_key(|b| std::cmp::Reverse(b.priority()));
+        self.ids_for_device(kind).into_iter().map(|(_, b)| b).collect()
+    }
+
+    /// [`Registry::for_device`] with each backend's id.
+    pub fn ids_for_device(&self, kind: DeviceKind) -> Vec<(BackendId, &Arc<dyn Backend>)> {
+        let mut v: Vec<(BackendId, &Arc<dyn Backend>)> = self
+            .backends
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.device_kind() == kind)
+            .map(|(i, b)| (BackendId(i as u32), b))
+            .collect();
+        v.sort_by_key(|(_, b)| std::cmp::Reverse(b.priority()));
         v
     }
 
@@ -121,7 +163,12 @@ impl Registry {
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.backends.iter().map(|b| b.name()).collect();
-        f.debug_struct("Registry").field("backends", &names).field("overrides", &self.overrides).finish()
+        let overrides: Vec<(&str, &str)> = self
+            .overrides
+            .iter()
+            .map(|o| (o.op.as_str(), self.backend(o.backend).map_or("?", |b| b.name())))
+            .collect();
+        f.debug_struct("Registry").field("backends", &names).field("overrides", &overrides).finish()
     }
 }
 
@@ -240,17 +287,32 @@ mod tests {
         let mut r = reference_only();
         r.register(toy("cpu.toy", DeviceKind::Cpu, 10)).unwrap();
         let p = plan(&r, &g, &outs, Device::CPU).unwrap();
-        assert_eq!(p.kernels[0].backend, "cpu.toy");
-        assert_eq!(p.kernels[1].backend, "cpu.reference");
-        assert!(p.kernels[1].reason.contains("not implemented by this toy"), "{}", p.kernels[1].reason);
+        assert_eq!(p.steps[0].label(), "cpu.toy");
+        assert_eq!(p.steps[1].label(), "cpu.reference");
+        assert!(p.steps[1].reason.contains("not implemented by this toy"), "{}", p.steps[1].reason);
 
         let mut r = reference_only();
         r.register(toy("cpu.toy", DeviceKind::Cpu, -10)).unwrap();
-        assert_eq!(plan(&r, &g, &outs, Device::CPU).unwrap().kernels[0].backend, "cpu.reference");
+        assert_eq!(plan(&r, &g, &outs, Device::CPU).unwrap().steps[0].label(), "cpu.reference");
         r.override_op("exp", "cpu.toy").unwrap();
         let p = plan(&r, &g, &outs, Device::CPU).unwrap();
-        assert_eq!(p.kernels[0].backend, "cpu.toy");
-        assert!(p.kernels[0].reason.contains("override"), "{}", p.kernels[0].reason);
+        assert_eq!(p.steps[0].label(), "cpu.toy");
+        assert!(p.steps[0].reason.contains("override"), "{}", p.steps[0].reason);
+    }
+
+    #[test]
+    fn no_backend_name_is_reserved_a_step_is_a_transfer_by_its_kind() {
+        // Before plans were typed, a backend named `transfer` would have been taken for the
+        // runtime's copies.
+        let (g, outs) = exp_graph();
+        let mut r = reference_only();
+        r.register(toy("transfer", DeviceKind::Cpu, 10)).unwrap();
+        let p = plan(&r, &g, &outs, Device::CPU).unwrap();
+        assert_eq!(p.steps[0].label(), "transfer");
+        assert_eq!(p.steps[0].backend(), r.id_of("transfer"));
+        assert!(p.steps[0].transfer().is_none() && p.steps[0].spec().is_some());
+        assert!(matches!(p.steps[0].kind, crate::StepKind::Kernel { .. }));
+        assert_eq!(r.backend(p.steps[1].backend().unwrap()).unwrap().name(), "cpu.reference");
     }
 
     #[test]
@@ -294,7 +356,7 @@ mod tests {
         let back = g.add(Op::ToDevice(Device::CPU), &[e]).unwrap();
         let fixed = g.add(Op::Binary(switchyard_ir::BinaryOp::Add), &[back, x]).unwrap();
         let p = plan(&r, &g, &[fixed], Device::CPU).unwrap();
-        let copies: Vec<_> = p.kernels.iter().filter_map(|k| k.transfer).collect();
+        let copies: Vec<_> = p.steps.iter().filter_map(|k| k.transfer()).collect();
         assert_eq!(copies, vec![(Device::CPU, Device::gpu(0)), (Device::gpu(0), Device::CPU)]);
         // Without any backend for the GPU, the same graph names the missing device.
         let err = plan(&reference_only(), &g, &[fixed], Device::CPU).unwrap_err();

@@ -2,7 +2,7 @@
 
 use std::fmt::{self, Write};
 
-use switchyard_ir::ByteCount;
+use switchyard_ir::{ByteCount, NodeId};
 
 use crate::plan::{Plan, ValueInfo};
 
@@ -12,7 +12,7 @@ pub fn human_bytes(bytes: u64) -> String {
 }
 
 fn values(vs: &[ValueInfo]) -> String {
-    vs.iter().map(|v| format!("{}:{}{}", v.node, v.dtype, v.shape)).collect::<Vec<_>>().join(" ")
+    vs.iter().map(|v| format!("{}:{}", v.node, v.ty)).collect::<Vec<_>>().join(" ")
 }
 
 impl fmt::Display for Plan {
@@ -22,7 +22,7 @@ impl fmt::Display for Plan {
             "plan for {} (op set {}): {} kernel(s), peak memory {}",
             self.device,
             self.op_set_version,
-            self.kernels.len(),
+            self.steps.len(),
             human_bytes(self.peak_memory_bytes)
         )?;
         let inputs: Vec<String> =
@@ -42,13 +42,13 @@ impl fmt::Display for Plan {
             "frees".to_string(),
             "how".to_string(),
         ]];
-        for k in &self.kernels {
-            let nodes: Vec<String> =
-                k.nodes.iter().zip(&k.spec.nodes).map(|(id, n)| format!("{id}={}", n.op.name())).collect();
+        for k in &self.steps {
+            let op_name = |id: &NodeId| self.graph.get(id.index()).map_or("?", |n| n.op.as_str());
+            let nodes: Vec<String> = k.nodes.iter().map(|id| format!("{id}={}", op_name(id))).collect();
             let frees: Vec<String> = k.frees_after.iter().map(|n| n.to_string()).collect();
             rows.push([
                 k.id.to_string(),
-                k.backend.clone(),
+                k.label().to_string(),
                 nodes.join(" "),
                 human_bytes(k.bytes_read),
                 human_bytes(k.bytes_written),
@@ -74,15 +74,15 @@ impl fmt::Display for Plan {
             }
             writeln!(f, "{}", line.trim_end())?;
         }
-        if !self.kernels.is_empty() {
+        if !self.steps.is_empty() {
             // Which backend won each kernel and why (override, priority, what was skipped),
             // one line per distinct answer.
             writeln!(f, "why:")?;
             let mut seen: Vec<(&str, &str, Vec<String>)> = Vec::new();
-            for k in &self.kernels {
-                match seen.iter_mut().find(|(b, r, _)| *b == k.backend && *r == k.reason) {
+            for k in &self.steps {
+                match seen.iter_mut().find(|(b, r, _)| *b == k.label() && *r == k.reason) {
                     Some((_, _, ids)) => ids.push(k.id.to_string()),
-                    None => seen.push((&k.backend, &k.reason, vec![k.id.to_string()])),
+                    None => seen.push((k.label(), &k.reason, vec![k.id.to_string()])),
                 }
             }
             for (backend, reason, ids) in seen {
@@ -104,11 +104,13 @@ impl Plan {
         let mut s =
             String::from("digraph plan {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n");
         let mut in_kernel = vec![false; self.node_count];
-        for k in &self.kernels {
+        for k in &self.steps {
             let _ = writeln!(
                 s,
                 "  subgraph cluster_k{} {{\n    label=\"kernel {} on {}\";\n    style=rounded;",
-                k.id, k.id, k.backend
+                k.id,
+                k.id,
+                k.label()
             );
             for n in &k.nodes {
                 if let Some(flag) = in_kernel.get_mut(n.index()) {

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use switchyard_ir::{ByteCount, DType, Device, DeviceKind, NodeId, Shape};
 use switchyard_lower::{
-    CompiledKernel, DeviceMemory, DeviceView, LowerError, LowerErrorKind, Plan, PlannedKernel, Registry,
-    TensorView, TensorViewMut,
+    CompiledKernel, DeviceMemory, DeviceView, LowerError, Plan, PlanStep, Registry, StepKind, TensorView,
+    TensorViewMut,
 };
 
 use crate::array::Array;
@@ -29,49 +29,40 @@ pub struct RunStats {
 #[derive(Clone, Debug)]
 pub struct Executable {
     plan: Arc<Plan>,
-    kernels: Vec<Arc<dyn CompiledKernel>>,
+    /// One per plan step: its compiled kernel, or `None` for a transfer (the runtime copies).
+    kernels: Vec<Option<Arc<dyn CompiledKernel>>>,
     /// The memory of every device other than the host that the plan touches.
     memories: Vec<(Device, Arc<dyn DeviceMemory>)>,
 }
 
-/// What a plan's explicit copy shows as its "kernel" (it is performed by the runtime).
-#[derive(Debug)]
-struct TransferStep {
-    from: Device,
-    to: Device,
-    bytes: u64,
-}
-
-impl CompiledKernel for TransferStep {
-    fn run(&self, _: &[TensorView<'_>], _: &mut [TensorViewMut<'_>]) -> Result<(), LowerError> {
-        Err(LowerError::new(LowerErrorKind::Kernel, "a transfer is performed by the runtime, not run"))
-    }
-
-    fn code(&self) -> Option<String> {
-        Some(format!("; explicit to_device copy of {} bytes: {} -> {}", self.bytes, self.from, self.to))
-    }
-}
-
 impl Executable {
     /// Compiles every kernel of `plan` with the backend the plan names, and finds the memory
-    /// of every device the plan runs on or copies to.
+    /// of every device the plan runs on or copies to. `registry` must be the one the plan was
+    /// built with (a step's backend id is checked against its name).
     pub fn compile(plan: Plan, registry: &Registry) -> Result<Executable, RuntimeError> {
-        let mut kernels: Vec<Arc<dyn CompiledKernel>> = Vec::with_capacity(plan.kernels.len());
+        let mut kernels: Vec<Option<Arc<dyn CompiledKernel>>> = Vec::with_capacity(plan.steps.len());
         let mut devices: Vec<Device> = vec![plan.device];
-        for k in &plan.kernels {
+        for k in &plan.steps {
             devices.push(k.device);
-            if let Some((from, to)) = k.transfer {
-                devices.push(from);
-                kernels.push(Arc::new(TransferStep { from, to, bytes: k.bytes_read }));
-                continue;
+            match &k.kind {
+                StepKind::Transfer { from, .. } => {
+                    devices.push(*from);
+                    kernels.push(None);
+                }
+                StepKind::Kernel { backend, name, spec } => {
+                    let backend =
+                        registry.backend(*backend).filter(|b| b.name() == name).ok_or_else(|| {
+                            RuntimeError::new(
+                                RuntimeErrorKind::Kernel,
+                                format!(
+                                    "plan names backend `{name}`, which is not registered in this registry \
+                                 (compile a plan with the registry that built it)"
+                                ),
+                            )
+                        })?;
+                    kernels.push(Some(backend.compile(spec)?));
+                }
             }
-            let backend = registry.get(&k.backend).ok_or_else(|| {
-                RuntimeError::new(
-                    RuntimeErrorKind::Kernel,
-                    format!("plan names backend `{}`, which is not registered", k.backend),
-                )
-            })?;
-            kernels.push(backend.compile(&k.spec)?);
         }
         devices.sort();
         devices.dedup();
@@ -106,10 +97,15 @@ impl Executable {
         &self.plan
     }
 
-    /// The compiled kernels, in plan order (an explicit copy shows as a step that only
-    /// describes itself).
-    pub fn kernels(&self) -> &[Arc<dyn CompiledKernel>] {
-        &self.kernels
+    /// The compiled kernel of plan step `step`; `None` for a transfer (the runtime performs
+    /// it) or a step the plan does not have.
+    pub fn kernel(&self, step: usize) -> Option<&Arc<dyn CompiledKernel>> {
+        self.kernels.get(step).and_then(Option::as_ref)
+    }
+
+    /// How many of the plan's steps are compiled kernels (the rest are transfers).
+    pub fn kernel_count(&self) -> usize {
+        self.kernels.iter().flatten().count()
     }
 
     /// Runs a plan for the host on named host arrays and returns the outputs in the order
@@ -237,15 +233,18 @@ impl Executable {
         }
         let mut stats = RunStats { kernel_us: Vec::with_capacity(self.kernels.len()), peak_live_bytes: 0 };
         let mut live_bytes = 0u64;
-        for (k, compiled) in plan.kernels.iter().zip(&self.kernels) {
+        for (k, compiled) in plan.steps.iter().zip(&self.kernels) {
             let start = Instant::now();
-            let produced: Vec<Resident> = if let Some((_, to)) = k.transfer {
-                let src = k.inputs.first().ok_or_else(|| plan_bug("a transfer without an operand"))?;
-                vec![self.transfer(value(&values, src.node)?, to)?]
-            } else if k.device.kind == DeviceKind::Cpu {
-                self.run_host_kernel(k, compiled.as_ref(), &values)?
-            } else {
-                self.run_device_kernel(k, compiled.as_ref(), &values)?
+            let produced: Vec<Resident> = match (&k.kind, compiled) {
+                (StepKind::Transfer { to, .. }, _) => {
+                    let src = k.inputs.first().ok_or_else(|| plan_bug("a transfer without an operand"))?;
+                    vec![self.transfer(value(&values, src.node)?, *to)?]
+                }
+                (StepKind::Kernel { .. }, Some(c)) if k.device.kind == DeviceKind::Cpu => {
+                    self.run_host_kernel(k, c.as_ref(), &values)?
+                }
+                (StepKind::Kernel { .. }, Some(c)) => self.run_device_kernel(k, c.as_ref(), &values)?,
+                (StepKind::Kernel { .. }, None) => return Err(plan_bug("a kernel step was not compiled")),
             };
             for (v, out) in k.outputs.iter().zip(produced) {
                 live_bytes += v.bytes();
@@ -281,7 +280,7 @@ impl Executable {
 
     fn run_host_kernel(
         &self,
-        k: &PlannedKernel,
+        k: &PlanStep,
         compiled: &dyn CompiledKernel,
         values: &[Option<Resident>],
     ) -> Result<Vec<Resident>, RuntimeError> {
@@ -298,15 +297,14 @@ impl Executable {
             .outputs
             .iter()
             .map(|v| {
-                AlignedBuffer::for_output(v.shape.byte_len(v.dtype.size_bytes())).map_err(|e| {
+                AlignedBuffer::for_output(v.ty.shape.byte_len(v.ty.dtype.size_bytes())).map_err(|e| {
                     RuntimeError::new(
                         RuntimeErrorKind::OutOfMemory,
                         format!(
-                            "kernel {} cannot have its output {} ({}{}): {e}; the plan's peak memory is {}",
+                            "kernel {} cannot have its output {} ({}): {e}; the plan's peak memory is {}",
                             k.id,
                             v.node,
-                            v.dtype,
-                            v.shape,
+                            v.ty,
                             ByteCount(u128::from(self.plan.peak_memory_bytes))
                         ),
                     )
@@ -318,20 +316,20 @@ impl Executable {
                 .outputs
                 .iter()
                 .zip(bufs.iter_mut())
-                .map(|(v, b)| TensorViewMut { dtype: v.dtype, shape: &v.shape, data: b.as_bytes_mut() })
+                .map(|(v, b)| TensorViewMut { dtype: v.ty.dtype, shape: &v.ty.shape, data: b.as_bytes_mut() })
                 .collect();
             compiled.run(&ins, &mut outs).map_err(|e| kernel_failed(k, e))?;
         }
         Ok(k.outputs
             .iter()
             .zip(bufs)
-            .map(|(v, b)| Resident::Host(Array::from_buffer(v.dtype, v.shape.clone(), b)))
+            .map(|(v, b)| Resident::Host(Array::from_buffer(v.ty.dtype, v.ty.shape.clone(), b)))
             .collect())
     }
 
     fn run_device_kernel(
         &self,
-        k: &PlannedKernel,
+        k: &PlanStep,
         compiled: &dyn CompiledKernel,
         values: &[Option<Resident>],
     ) -> Result<Vec<Resident>, RuntimeError> {
@@ -340,8 +338,8 @@ impl Executable {
         })?;
         let mut outs: Vec<DeviceArray> = Vec::with_capacity(k.outputs.len());
         for v in &k.outputs {
-            let buffer = memory.alloc(v.dtype, v.shape.numel())?;
-            outs.push(DeviceArray::from_buffer(v.dtype, v.shape.clone(), buffer, memory.clone()));
+            let buffer = memory.alloc(v.ty.dtype, v.ty.shape.numel())?;
+            outs.push(DeviceArray::from_buffer(v.ty.dtype, v.ty.shape.clone(), buffer, memory.clone()));
         }
         let mut ins: Vec<DeviceView<'_>> = Vec::with_capacity(k.inputs.len());
         for v in &k.inputs {
@@ -473,8 +471,8 @@ fn plan_bug(what: &str) -> RuntimeError {
     RuntimeError::new(RuntimeErrorKind::Kernel, format!("{what} (a plan bug)"))
 }
 
-fn kernel_failed(k: &PlannedKernel, e: LowerError) -> RuntimeError {
-    RuntimeError::new(RuntimeError::kind_of(&e), format!("kernel {} on {}: {e}", k.id, k.backend))
+fn kernel_failed(k: &PlanStep, e: LowerError) -> RuntimeError {
+    RuntimeError::new(RuntimeError::kind_of(&e), format!("kernel {} on {}: {e}", k.id, k.label()))
 }
 
 fn value<V>(values: &[Option<V>], node: NodeId) -> Result<&V, RuntimeError> {

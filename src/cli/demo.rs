@@ -56,8 +56,8 @@ pub fn run(sink: &mut dyn Write) -> CliResult {
     writeln!(sink, "stages:")?;
     writeln!(sink, "  build graph      {build_ms:8.3} ms  ({} nodes)", g.to_ir().len())?;
     writeln!(sink, "  optimize + plan  {plan_ms:8.3} ms")?;
-    writeln!(sink, "  compile          {compile_ms:8.3} ms  ({} kernels)", exe.kernels().len())?;
-    let mut used: Vec<String> = exe.plan().kernels.iter().map(|k| k.backend.clone()).collect();
+    writeln!(sink, "  compile          {compile_ms:8.3} ms  ({} kernels)", exe.kernel_count())?;
+    let mut used: Vec<String> = exe.plan().steps.iter().map(|k| k.label().to_string()).collect();
     used.sort();
     used.dedup();
     writeln!(sink, "  run              {run_ms:8.3} ms  (on {})", used.join(" and "))?;

@@ -345,12 +345,19 @@ fn plan(
         return Ok(());
     }
     let plan_json = json_with_caches.then(|| plan.to_json());
-    let backends: Vec<String> = plan.kernels.iter().map(|k| k.backend.clone()).collect();
     let exe = g.compile_plan(plan).map_err(|e| e.to_string())?;
     if show.code {
-        for (i, (k, backend)) in exe.kernels().iter().zip(backends).enumerate() {
-            writeln!(out, "\n; kernel {i} on {backend}")?;
-            let code = k.code().unwrap_or_else(|| "; (interpreted: no generated code)".to_string());
+        for step in &exe.plan().steps {
+            writeln!(out, "\n; kernel {} on {}", step.id, step.label())?;
+            let code = match (step.transfer(), exe.kernel(step.id)) {
+                (Some((from, to)), _) => {
+                    format!("; explicit to_device copy of {} bytes: {from} -> {to}", step.bytes_read)
+                }
+                (None, Some(k)) => {
+                    k.code().unwrap_or_else(|| "; (interpreted: no generated code)".to_string())
+                }
+                (None, None) => "; (not compiled)".to_string(),
+            };
             writeln!(out, "{code}")?;
         }
     }

@@ -246,12 +246,12 @@ fn to_device_nodes_are_explicit_copies_in_the_plan_with_their_byte_counts() {
     let on_gpu = (x.to_device(Device::gpu(0)).unwrap() + y.to_device(Device::gpu(0)).unwrap()).unwrap();
     let back = on_gpu.exp().unwrap().to_device(Device::CPU).unwrap().sin().unwrap();
     let plan = g.plan(&[&back], Device::CPU).unwrap();
-    let steps: Vec<(&str, Option<String>)> =
-        plan.kernels.iter().map(|k| (k.backend.as_str(), k.how.clone())).collect();
-    let transfers: Vec<&(&str, Option<String>)> = steps.iter().filter(|(b, _)| *b == "transfer").collect();
+    let transfers: Vec<_> = plan.steps.iter().filter(|k| k.transfer().is_some()).collect();
     assert_eq!(transfers.len(), 3, "{plan}");
-    assert_eq!(transfers[0].1.as_deref(), Some("copy 12 B cpu -> gpu:0"), "{plan}");
-    assert_eq!(transfers[2].1.as_deref(), Some("copy 12 B gpu:0 -> cpu"), "{plan}");
+    assert_eq!(transfers[0].transfer(), Some((Device::CPU, Device::gpu(0))), "{plan}");
+    assert_eq!(transfers[0].how.as_deref(), Some("copy 12 B cpu -> gpu:0"), "{plan}");
+    assert_eq!(transfers[2].how.as_deref(), Some("copy 12 B gpu:0 -> cpu"), "{plan}");
+    assert!(transfers.iter().all(|k| k.backend().is_none() && k.spec().is_none()), "{plan}");
     assert!(plan.to_string().contains("to_device: explicit copy cpu -> gpu:0"), "{plan}");
 
     let exe = g.compile(&[&back], Device::CPU).unwrap();

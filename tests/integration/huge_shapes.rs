@@ -120,9 +120,9 @@ fn plans_over_several_huge_buffers_saturate_their_byte_counts() {
     let w = g.input("w", DType::F64, &[n]).unwrap();
     let z = ((&x + &y).unwrap() * &w).unwrap();
     let plan = g.plan(&[&z], Device::CPU).unwrap();
-    assert_eq!(plan.kernels.len(), 1, "{plan}");
-    assert_eq!(plan.kernels[0].bytes_read, u64::MAX);
-    assert_eq!(plan.kernels[0].bytes_written, (n * 8) as u64);
+    assert_eq!(plan.steps.len(), 1, "{plan}");
+    assert_eq!(plan.steps[0].bytes_read, u64::MAX);
+    assert_eq!(plan.steps[0].bytes_written, (n * 8) as u64);
     assert!(plan.to_string().contains("kernel"), "the plan still renders");
 }
 

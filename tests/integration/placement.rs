@@ -28,10 +28,10 @@ fn matmul_is_placed_on_gemm_and_the_epilogue_on_cranelift() {
     let bias = input(&mut g, "bias", DType::F32, &[16]);
     let mm = g.add(Op::Matmul, &[a, b]).unwrap();
     let p = plan(&g, &[mm]);
-    assert_eq!(p.kernels.len(), 1);
-    assert_eq!(p.kernels[0].backend, "cpu.gemm");
-    assert_eq!(p.kernels[0].reason, "priority 20");
-    let how = p.kernels[0].how.as_deref().unwrap_or_default();
+    assert_eq!(p.steps.len(), 1);
+    assert_eq!(p.steps[0].label(), "cpu.gemm");
+    assert_eq!(p.steps[0].reason, "priority 20");
+    let how = p.steps[0].how.as_deref().unwrap_or_default();
     assert!(how.starts_with("gemm 0.19, m x k x n = 64 x 32 x 16"), "{how}");
 
     // maximum(a @ b + bias, 0): the matmul, then one fused epilogue kernel.
@@ -39,9 +39,9 @@ fn matmul_is_placed_on_gemm_and_the_epilogue_on_cranelift() {
     let zero = g.add(Op::Full { value: Scalar::F32(0.0), shape: Shape::scalar() }, &[]).unwrap();
     let relu = g.add(Op::Binary(BinaryOp::Maximum), &[biased, zero]).unwrap();
     let p = plan(&g, &[relu]);
-    let backends: Vec<&str> = p.kernels.iter().map(|k| k.backend.as_str()).collect();
+    let backends: Vec<&str> = p.steps.iter().map(|k| k.label()).collect();
     assert_eq!(backends, ["cpu.gemm", "cpu.cranelift"]);
-    assert!(p.kernels[1].reason.contains("cpu.gemm: cpu.gemm only runs matmul"), "{}", p.kernels[1].reason);
+    assert!(p.steps[1].reason.contains("cpu.gemm: cpu.gemm only runs matmul"), "{}", p.steps[1].reason);
 }
 
 #[test]
@@ -59,8 +59,8 @@ fn unsupported_matmuls_fall_back_to_the_reference_with_gemms_reason() {
         let b = input(&mut g, "b", db, &[3]);
         let mm = g.add(Op::Matmul, &[a, b]).unwrap();
         let p = plan(&g, &[mm]);
-        assert_eq!(p.kernels.len(), 1);
-        assert_eq!(p.kernels[0].backend, "cpu.reference");
-        assert!(p.kernels[0].reason.contains(why), "{}", p.kernels[0].reason);
+        assert_eq!(p.steps.len(), 1);
+        assert_eq!(p.steps[0].label(), "cpu.reference");
+        assert!(p.steps[0].reason.contains(why), "{}", p.steps[0].reason);
     }
 }

@@ -244,7 +244,7 @@ fn intermediates_are_freed_after_their_last_use() {
     let exe = g.compile(&[&t], Device::CPU).unwrap();
     let xv = Array::from_vec(&[256], vec![0.25f64; 256]).unwrap();
     let (_, stats) = exe.run_with_stats(&[("x", &xv)]).unwrap();
-    assert_eq!(stats.kernel_us.len(), exe.plan().kernels.len());
+    assert_eq!(stats.kernel_us.len(), exe.plan().steps.len());
     assert_eq!(stats.peak_live_bytes, exe.plan().peak_memory_bytes);
     // 12 kernels of 2 KiB each, but never more than two arrays (plus the scalar) alive.
     assert!(stats.peak_live_bytes <= 2 * 2048 + 8, "{}", stats.peak_live_bytes);

@@ -171,8 +171,7 @@ fn an_override_routes_one_op_to_the_toy_and_the_plan_says_why() {
     let x = g.input("x", DType::F32, &[4]).unwrap();
     let t = (-&x).unwrap().exp().unwrap();
     let plan = g.plan(&[&t], Device::CPU).unwrap();
-    let why: Vec<(&str, &str)> =
-        plan.kernels.iter().map(|k| (k.backend.as_str(), k.reason.as_str())).collect();
+    let why: Vec<(&str, &str)> = plan.steps.iter().map(|k| (k.label(), k.reason.as_str())).collect();
     assert_eq!(why[0], ("acme.toy", "override for `neg`"), "{plan}");
     assert_eq!(why[1].0, "cpu.cranelift", "{plan}");
     let text = plan.to_string();
