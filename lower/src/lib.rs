@@ -25,6 +25,7 @@ mod error;
 mod fusion;
 mod kernel;
 pub mod kernel_cache;
+pub mod layout;
 mod placement;
 mod plan;
 pub mod reference;
@@ -39,6 +40,7 @@ pub use kernel::{
     check_args, CompiledKernel, KernelNode, KernelOperand, KernelSpec, TensorView, TensorViewMut,
 };
 pub use kernel_cache::{CacheEntry, CacheKey, CacheMiss, CacheReport, KernelCache};
+pub use layout::{MatmulGeometry, StridedView};
 pub use placement::{place, Placement, Runner, TRANSFER_LABEL};
 pub use plan::{build_plan, Plan, PlanInput, PlanNode, PlanRequest, PlanStep, StepKind, ValueInfo};
 pub use reference::ReferenceBackend;

@@ -1,37 +1,18 @@
 //! Index math: row-major walks over a shape that track where each element lives in a
 //! strided layout. Broadcasting (stride 0), permutation, slicing, flipping (negative
-//! strides) and reduction groups are all expressed as such walks.
+//! strides) and reduction groups are all expressed as such walks. The strides come from the
+//! core's layout algebra; how each shape op transforms them is written out here, per op,
+//! rather than through `StridedView::apply`, so that the oracle and the backends that use
+//! `apply` do not share that code and the conformance suite compares two implementations.
 
-use smallvec::{smallvec, SmallVec};
+use smallvec::smallvec;
 
-/// Extents of a walk; inline up to rank 6, so walks allocate nothing for usual ranks.
-pub type Dims = SmallVec<[usize; 6]>;
-/// Strides of a walk, in elements; negative strides walk backwards.
-pub type Strides = SmallVec<[isize; 6]>;
-
-/// Row-major (C order) strides of `dims`, in elements.
-pub fn row_major_strides(dims: &[usize]) -> Strides {
-    let mut strides: Strides = smallvec![0; dims.len()];
-    let mut acc: isize = 1;
-    for (s, &d) in strides.iter_mut().zip(dims).rev() {
-        *s = acc;
-        // Wrapping only matters for shapes with a zero extent, which are never walked.
-        acc = acc.wrapping_mul(d as isize);
-    }
-    strides
-}
+pub use crate::layout::{row_major_strides, Dims, Strides};
 
 /// Strides that read a row-major array of `in_dims` as if broadcast to `out_dims`
 /// (aligned at the right; missing and extent-1 axes get stride 0).
 pub fn broadcast_strides(in_dims: &[usize], out_dims: &[usize]) -> Strides {
-    let own = row_major_strides(in_dims);
-    let offset = out_dims.len().saturating_sub(in_dims.len());
-    (0..out_dims.len())
-        .map(|a| match a.checked_sub(offset) {
-            Some(i) if in_dims[i] != 1 => own[i],
-            _ => 0,
-        })
-        .collect()
+    crate::layout::broadcast_strides(in_dims, &row_major_strides(in_dims), out_dims)
 }
 
 /// Walks `dims` in row-major order and yields, for each element, its offset `base + sum(i_a
