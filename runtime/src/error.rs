@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use switchyard_lower::LowerError;
+use switchyard_lower::{LowerError, LowerErrorKind};
 
 /// The class of a runtime error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -23,6 +23,8 @@ pub enum RuntimeErrorKind {
     NoDevice,
     /// An array on another device than the plan's (never copied implicitly).
     WrongDevice,
+    /// A backend could not compile a kernel of the plan.
+    Compile,
     /// A kernel failed.
     Kernel,
     /// Reading or writing a file failed.
@@ -36,17 +38,31 @@ pub enum RuntimeErrorKind {
 pub struct RuntimeError {
     kind: RuntimeErrorKind,
     message: String,
+    /// The backend's error this one reports, kept whole (kind, node, message).
+    source: Option<LowerError>,
 }
 
 impl RuntimeError {
     /// A new error.
     pub fn new(kind: RuntimeErrorKind, message: impl Into<String>) -> RuntimeError {
-        RuntimeError { kind, message: message.into() }
+        RuntimeError { kind, message: message.into(), source: None }
+    }
+
+    /// `message`, caused by the backend's error `source` (its kind decides this one's:
+    /// see [`RuntimeError::lower`]).
+    pub fn from_lower(message: impl Into<String>, source: LowerError) -> RuntimeError {
+        RuntimeError { kind: RuntimeError::kind_of(&source), message: message.into(), source: Some(source) }
     }
 
     /// The class of error.
     pub fn kind(&self) -> RuntimeErrorKind {
         self.kind
+    }
+
+    /// The backend's error behind this one, if a backend failed (compiling or running a
+    /// kernel, or allocating device memory).
+    pub fn lower(&self) -> Option<&LowerError> {
+        self.source.as_ref()
     }
 }
 
@@ -56,7 +72,11 @@ impl fmt::Display for RuntimeError {
     }
 }
 
-impl std::error::Error for RuntimeError {}
+impl std::error::Error for RuntimeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<crate::buffer::AllocError> for RuntimeError {
     fn from(e: crate::buffer::AllocError) -> RuntimeError {
@@ -65,11 +85,12 @@ impl From<crate::buffer::AllocError> for RuntimeError {
 }
 
 impl RuntimeError {
-    /// The runtime's class of a lowering error met while running: out of memory stays out of
-    /// memory; anything else is a kernel failure.
+    /// The runtime's class of a backend's error: out of memory stays out of memory, a
+    /// compile error stays a compile error, anything else is a kernel failure.
     pub(crate) fn kind_of(e: &LowerError) -> RuntimeErrorKind {
         match e.kind() {
-            switchyard_lower::LowerErrorKind::OutOfMemory => RuntimeErrorKind::OutOfMemory,
+            LowerErrorKind::OutOfMemory => RuntimeErrorKind::OutOfMemory,
+            LowerErrorKind::Compile => RuntimeErrorKind::Compile,
             _ => RuntimeErrorKind::Kernel,
         }
     }
@@ -77,6 +98,6 @@ impl RuntimeError {
 
 impl From<LowerError> for RuntimeError {
     fn from(e: LowerError) -> RuntimeError {
-        RuntimeError::new(RuntimeError::kind_of(&e), e.to_string())
+        RuntimeError::from_lower(e.to_string(), e)
     }
 }

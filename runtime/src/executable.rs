@@ -472,7 +472,7 @@ fn plan_bug(what: &str) -> RuntimeError {
 }
 
 fn kernel_failed(k: &PlanStep, e: LowerError) -> RuntimeError {
-    RuntimeError::new(RuntimeError::kind_of(&e), format!("kernel {} on {}: {e}", k.id, k.label()))
+    RuntimeError::from_lower(format!("kernel {} on {}: {e}", k.id, k.label()), e)
 }
 
 fn value<V>(values: &[Option<V>], node: NodeId) -> Result<&V, RuntimeError> {

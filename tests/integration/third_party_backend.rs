@@ -184,3 +184,59 @@ fn an_override_routes_one_op_to_the_toy_and_the_plan_says_why() {
         assert!((o - w).abs() <= 2.0 * f32::EPSILON * w.abs(), "{out:?} vs {want:?}");
     }
 }
+
+/// `acme.broken`: claims `sin` and cannot compile it.
+struct Broken;
+
+impl Backend for Broken {
+    fn name(&self) -> &str {
+        "acme.broken"
+    }
+    fn version(&self) -> &str {
+        "0.1.0"
+    }
+    fn op_set_version(&self) -> OpSetVersion {
+        OP_SET_VERSION
+    }
+    fn device_kind(&self) -> DeviceKind {
+        DeviceKind::Cpu
+    }
+    fn priority(&self) -> i32 {
+        50
+    }
+    fn supports(&self, node: &NodeQuery<'_>) -> Support {
+        match node.op {
+            Op::Unary(UnaryOp::Sin) => Support::Yes,
+            _ => Support::no("acme.broken only claims sin"),
+        }
+    }
+    fn precision(&self, _op: &Op, _dtype: DType) -> Tolerance {
+        Tolerance::EXACT
+    }
+    fn compile(&self, _spec: &KernelSpec) -> Result<Arc<dyn CompiledKernel>, LowerError> {
+        Err(LowerError::new(
+            switchyard::LowerErrorKind::Compile,
+            "acme.broken: the code generator is missing",
+        ))
+    }
+}
+
+#[test]
+fn a_compile_error_keeps_its_kind_and_its_source_through_the_runtime() {
+    use std::error::Error as _;
+    use switchyard::prelude::*;
+    let mut registry = Engine::default_registry();
+    registry.register(Arc::new(Broken)).unwrap();
+    let g = Graph::with_engine(switchyard::Engine::new(registry));
+    let x = g.input("x", DType::F32, &[4]).unwrap();
+    let t = x.sin().unwrap();
+    let err = g.compile(&[&t], Device::CPU).unwrap_err();
+    let switchyard::Error::Runtime(runtime) = &err else { panic!("{err:?}") };
+    assert_eq!(runtime.kind(), switchyard::RuntimeErrorKind::Compile, "{err}");
+    let lower = runtime.lower().expect("the backend's error is kept");
+    assert_eq!(lower.kind(), switchyard::LowerErrorKind::Compile);
+    assert_eq!(lower.message(), "acme.broken: the code generator is missing");
+    // The chain a caller walks with `source()`: facade error -> runtime error -> backend's.
+    let backend_error = err.source().and_then(|r| r.source()).expect("a source chain");
+    assert_eq!(backend_error.to_string(), "acme.broken: the code generator is missing");
+}
