@@ -31,7 +31,7 @@ use rayon::prelude::*;
 use switchyard_ir::{DType, DeviceKind, Op, OpSetVersion, TensorType, OP_SET_VERSION};
 
 use switchyard_lower::{check_args, CompiledKernel, KernelOperand, KernelSpec, TensorView, TensorViewMut};
-use switchyard_lower::{Backend, NodeQuery, Support, Tolerance};
+use switchyard_lower::{Backend, MatmulGeometry, NodeQuery, Support, Tolerance};
 use switchyard_lower::{LowerError, LowerErrorKind};
 
 /// Products of at least this many multiply-adds (`m * k * n`, per matrix or over a batch) run
@@ -90,46 +90,16 @@ impl Geometry {
         out: &TensorType,
         with_pairs: bool,
     ) -> Result<Geometry, ShapeError> {
-        let (ad, bd) = (a.shape.dims(), b.shape.dims());
-        let (a_batch, m, ka) = match ad {
-            [] => return Err("a 0-D left operand".into()),
-            [k] => (&ad[..0], 1, *k),
-            [batch @ .., m, k] => (batch, *m, *k),
-        };
-        let (b_batch, kb, n) = match bd {
-            [] => return Err("a 0-D right operand".into()),
-            [k] => (&bd[..0], *k, 1),
-            [batch @ .., k, n] => (batch, *k, *n),
-        };
-        if ka != kb {
-            return Err(format!("inner dimensions {ka} and {kb} differ"));
+        // 1-D promotion and the batch broadcast: the core's layout algebra.
+        let geo = MatmulGeometry::of(a.shape.dims(), b.shape.dims())?;
+        if out.shape.dims() != geo.out.as_slice() {
+            return Err(format!("a result shape {} other than {:?}", out.shape, geo.out.as_slice()));
         }
-        let k = ka;
-        // Broadcast the batch axes, right-aligned.
-        let rank = a_batch.len().max(b_batch.len());
-        let dim = |d: &[usize], i: usize| if i + d.len() < rank { 1 } else { d[i + d.len() - rank] };
-        let mut batch_dims = Vec::with_capacity(rank);
-        for i in 0..rank {
-            let (x, y) = (dim(a_batch, i), dim(b_batch, i));
-            if x != y && x != 1 && y != 1 {
-                return Err(format!("batch dimensions {a_batch:?} and {b_batch:?} that do not broadcast"));
-            }
-            batch_dims.push(if x == 1 { y } else { x });
-        }
-        let mut want = batch_dims.clone();
-        if ad.len() >= 2 {
-            want.push(m);
-        }
-        if bd.len() >= 2 {
-            want.push(n);
-        }
-        if out.shape.dims() != want.as_slice() {
-            return Err(format!("a result shape {} other than {want:?}", out.shape));
-        }
-        let product = |d: &[usize]| d.iter().try_fold(1usize, |acc, &x| acc.checked_mul(x));
-        let batch = product(&batch_dims).ok_or_else(overflow)?;
-        let a_count = product(a_batch).ok_or_else(overflow)?;
-        let b_count = product(b_batch).ok_or_else(overflow)?;
+        let (m, k, n) = (geo.m, geo.k, geo.n);
+        // The batch extents are the result's leading ones, so their product fits (the `Shape`
+        // invariant): no overflow here.
+        let batch = geo.products();
+        let (a_count, b_count) = (geo.a_matrices, geo.b_matrices);
         // Every element offset gemm computes must fit an isize.
         for (count, r, c) in [(a_count, m, k), (b_count, k, n), (batch, m, n)] {
             let elems = count.checked_mul(r).and_then(|x| x.checked_mul(c)).ok_or_else(overflow)?;
@@ -142,7 +112,7 @@ impl Geometry {
             g.products = 0;
             return Ok(g);
         }
-        if b_count == 1 && a_count == batch && ad.len() >= 2 {
+        if b_count == 1 && a_count == batch && a.shape.rank() >= 2 {
             // One right matrix for every left one, whose matrices are consecutive rows: a
             // single product of `batch * m` rows.
             g.m = batch.checked_mul(m).ok_or_else(overflow)?;
@@ -153,37 +123,8 @@ impl Geometry {
             }
             return Ok(g);
         }
-        if !with_pairs {
-            return Ok(g);
-        }
-        // Row-major walk of the batch, with each operand's matrix number (stride 0 where it
-        // broadcasts). KernelOperand strides are at most the operand's matrix count: no overflow.
-        let strides = |d: &[usize]| -> Vec<usize> {
-            let mut s = vec![0; rank];
-            let mut acc = 1;
-            for i in (0..rank).rev() {
-                let size = dim(d, i);
-                if size != 1 {
-                    s[i] = acc;
-                }
-                acc *= size;
-            }
-            s
-        };
-        let (sa, sb) = (strides(a_batch), strides(b_batch));
-        let mut index = vec![0usize; rank];
-        g.pairs.reserve(batch);
-        for _ in 0..batch {
-            let ia: usize = index.iter().zip(&sa).map(|(i, s)| i * s).sum();
-            let ib: usize = index.iter().zip(&sb).map(|(i, s)| i * s).sum();
-            g.pairs.push((ia, ib));
-            for i in (0..rank).rev() {
-                index[i] += 1;
-                if index[i] < batch_dims[i] {
-                    break;
-                }
-                index[i] = 0;
-            }
+        if with_pairs {
+            g.pairs = geo.pairs().collect();
         }
         Ok(g)
     }
