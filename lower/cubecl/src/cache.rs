@@ -6,7 +6,7 @@
 
 use switchyard_ir::DType;
 
-use super::program::{Kind, Layout, Program};
+use super::program::{Kind, LoadAddressing, Program};
 use switchyard_lower::CacheKey;
 use switchyard_lower::KernelSpec;
 
@@ -49,12 +49,12 @@ fn kind_label(kind: &Kind) -> &'static str {
     }
 }
 
-fn views_label(views: &[Layout]) -> String {
+fn views_label(views: &[LoadAddressing]) -> String {
     let parts: Vec<&str> = views
         .iter()
         .map(|v| match v {
-            Layout::Linear => "linear",
-            Layout::Strided => "strided",
+            LoadAddressing::Linear => "linear",
+            LoadAddressing::Strided => "strided",
         })
         .collect();
     format!("[{}]", parts.join(", "))

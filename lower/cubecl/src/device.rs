@@ -19,6 +19,7 @@ use cubecl::wgpu::{RuntimeOptions, WgpuRuntime, WgpuSetup};
 use cubecl::Runtime;
 use switchyard_ir::{ByteCount, DType, Device};
 
+use super::limits::MAX_BUFFER_BYTES;
 use switchyard_lower::{foreign_buffer, DeviceBuffer, DeviceInfo, DeviceMemory};
 use switchyard_lower::{LowerError, LowerErrorKind};
 
@@ -60,7 +61,7 @@ pub(crate) use with_client;
 
 impl Client {
     /// Storage buffers one kernel may bind (inputs and outputs; cubecl keeps one more for its
-    /// scalars). 31 on lavapipe.
+    /// scalars). 31 on lavapipe; `limits::MAX_BINDINGS` is what `compile` allows anywhere.
     pub(crate) fn max_bindings(&self) -> usize {
         with_client!(self, |c, R| c.properties().hardware.max_bindings as usize)
     }
@@ -88,7 +89,8 @@ pub(crate) struct GpuDevice {
     info: DeviceInfo,
     source: Source,
     /// The largest buffer the device binds, in bytes (wgpu's `max_buffer_size` and
-    /// `max_storage_buffer_binding_size`; 2^32 on CUDA, where our kernels address in u32).
+    /// `max_storage_buffer_binding_size`; on CUDA, where our kernels address in u32,
+    /// `limits::MAX_BUFFER_BYTES`).
     max_buffer_bytes: u64,
     client: OnceLock<Result<Client, String>>,
 }
@@ -170,7 +172,7 @@ fn probe() -> Vec<GpuDevice> {
     #[cfg(feature = "cuda")]
     found.extend(cuda::probe().into_iter().map(|(name, index)| {
         let info = DeviceInfo { device: Device::CPU, runtime: "cuda".into(), adapter: name, software: false };
-        (info, Source::Cuda { index }, u64::from(u32::MAX))
+        (info, Source::Cuda { index }, MAX_BUFFER_BYTES)
     }));
     let instance = vulkan_instance();
     let adapters = cubecl::future::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));
@@ -322,7 +324,7 @@ impl CubeclMemory {
     /// error naming the size when the device cannot hold one buffer that large (cubecl would
     /// panic in its device thread instead).
     fn byte_size(&self, dtype: DType, numel: usize) -> Result<usize, LowerError> {
-        let limit = self.gpu()?.max_buffer_bytes().min(u64::from(u32::MAX));
+        let limit = self.gpu()?.max_buffer_bytes().min(MAX_BUFFER_BYTES);
         let bytes = numel.checked_mul(WORD).map(|b| b.max(WORD));
         match bytes {
             Some(b) if b as u64 <= limit => Ok(b),

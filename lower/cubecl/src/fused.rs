@@ -6,7 +6,7 @@ use cubecl::prelude::*;
 
 use super::elementwise::{binary_b, binary_f, binary_i, compare, float_to_int, test_f, unary_f, unary_i};
 use super::math::opaque;
-use super::program::{Inst, Layout};
+use super::program::{Inst, LoadAddressing};
 
 /// The values the program computed, one sequence per bank (indices are register numbers).
 #[derive(CubeType)]
@@ -57,13 +57,13 @@ fn element_offset(
     strides: &Sequence<u32>,
     offsets: &Sequence<u32>,
     linear: u32,
-    #[comptime] layout: Layout,
+    #[comptime] layout: LoadAddressing,
     #[comptime] view: usize,
     #[comptime] rank: usize,
 ) -> u32 {
     match layout {
-        Layout::Linear => linear,
-        Layout::Strided => {
+        LoadAddressing::Linear => linear,
+        LoadAddressing::Strided => {
             let mut off = offsets[view];
             #[unroll]
             for d in 0..rank {
@@ -91,7 +91,7 @@ pub fn evaluate(
     linear: u32,
     zero: u32,
     #[comptime] insts: Vec<Inst>,
-    #[comptime] views: Vec<Layout>,
+    #[comptime] views: Vec<LoadAddressing>,
     #[comptime] rank: usize,
 ) -> Registers {
     let mut rf = Sequence::<f32>::new();
@@ -201,7 +201,7 @@ pub fn map_kernel(
     numel: u32,
     zero: u32,
     #[comptime] insts: Vec<Inst>,
-    #[comptime] views: Vec<Layout>,
+    #[comptime] views: Vec<LoadAddressing>,
     #[comptime] rank: usize,
 ) {
     let index = u32::cast_from(ABSOLUTE_POS);

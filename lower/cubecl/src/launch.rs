@@ -9,18 +9,14 @@ use switchyard_ir::DType;
 
 use super::device::{device, device_error, with_client, GpuBuffer, WORD};
 use super::fused::map_kernel;
-use super::matmul::{matmul_kernel, SCALE_DOWN, SCALE_UP, TILE};
-use super::program::{
-    moment_plan, slots, Bank, Inst, Kind, LaunchData, Layout, Program, Reduction, REDUCE_LOG2_BLOCK,
-};
+use super::limits::{launch_bindings, MAP_UNITS, MAX_BUFFER_BYTES, REDUCE_LOG2_BLOCK, TILE};
+use super::matmul::{matmul_kernel, SCALE_DOWN, SCALE_UP};
+use super::program::{moment_plan, slots, Bank, Inst, Kind, LaunchData, LoadAddressing, Program, Reduction};
 use super::reduce::{loops_per_element, plan_parts, reduce_kernel};
 use super::source;
 use switchyard_lower::DeviceView;
 use switchyard_lower::{CompiledKernel, KernelSpec, TensorView, TensorViewMut};
 use switchyard_lower::{LowerError, LowerErrorKind};
-
-/// Units per cube of the elementwise kernel.
-pub const MAP_UNITS: u32 = 256;
 
 /// A kernel compiled by `gpu.cubecl`: the shared program (its structure) and this kernel's
 /// run-time data.
@@ -94,10 +90,7 @@ impl CompiledKernel for CubeclKernel {
         let outs = buffers("output", outputs, self.spec.output_types())?;
         let dev = device(first.ordinal).ok_or_else(|| device_error(format!("no device {first}")))?;
         let client = dev.client()?;
-        let bindings = match self.program.kind {
-            Kind::Matmul { .. } => 3,
-            _ => self.program.bindings(),
-        };
+        let bindings = launch_bindings(&self.program);
         if bindings > client.max_bindings() {
             return Err(kernel_error(format!(
                 "the kernel binds {bindings} buffers; {first} allows {}",
@@ -286,7 +279,7 @@ fn launch_reduce<R: Runtime>(
         let numel = data.rows * parts as usize;
         let bytes = numel
             .checked_mul(WORD)
-            .filter(|&b| b <= u32::MAX as usize)
+            .filter(|&b| b as u64 <= MAX_BUFFER_BYTES)
             .ok_or_else(|| kernel_error(format!("{numel} partials exceed what gpu.cubecl addresses")))?;
         let partials = GpuBuffer { handle: client.empty(bytes), numel, dtype: bank_dtype(bank) };
         let mut adding = program.clone();
@@ -303,7 +296,7 @@ fn launch_reduce<R: Runtime>(
         program = Program {
             kind: Kind::Reduce { reduction, reg: 0, kept: 1 },
             insts: vec![load],
-            views: vec![Layout::Linear],
+            views: vec![LoadAddressing::Linear],
             rank: 2,
             inputs: vec![bank],
             outputs: vec![bank],

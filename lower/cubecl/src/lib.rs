@@ -1,7 +1,7 @@
 //! `gpu.cubecl`: GPU kernels generated at run time with CubeCL 0.10, on Vulkan adapters
 //! through wgpu (WGSL) and, with the `cuda` feature, on CUDA devices.
 //!
-//! A kernel spec becomes a program (`program.rs`: straight-line SSA over f32, i32 and
+//! A kernel spec becomes a program (`program/`: straight-line SSA over f32, i32 and
 //! bool registers, loads through affine views, stores), which one of three cube kernels
 //! interprets at expansion time: the fused elementwise kernel (`fused.rs`, semantics in
 //! `elementwise.rs`), the reduction kernel (`reduce.rs`, producers fused into its loads) and
@@ -12,8 +12,10 @@
 //! valid inside a window of the result (a coordinate range test and a guarded load). Constant values, sizes and strides are run-time scalars: the kernel
 //! cache (`cache.rs`) is keyed by structure only. Devices are probed lazily and without
 //! panics (`device.rs`); every launch is checked first (`launch.rs`), because cubecl reports
-//! many failures only as a silent panic in its device thread. `plan --code` shows the
-//! program and the WGSL cubecl generates for it (`source.rs`).
+//! many failures only as a silent panic in its device thread; the static limits kernels are
+//! generated within (bindings, workgroup sizes, lavapipe's loop budget, buffer sizes) are in
+//! `limits.rs`. `plan --code` shows the program and the WGSL cubecl generates for it
+//! (`source.rs`).
 //!
 //! Two driver behaviours shape the kernels. The driver compiles WGSL under Vulkan's float
 //! rules, which allow reassociation and identities that are false for infinities, NaN and
@@ -21,12 +23,12 @@
 //! `|x|`, and merges `a + b` with `b + a`): a rounding the code relies on goes through
 //! `math::opaque`, a run-time-zero barrier; so does every value of the user's float
 //! arithmetic that another instruction reads, and one of two identical operands
-//! (`program::guard_arithmetic`: WGSL has no `NoContraction` or float-controls, naga 29 emits
+//! (`program/guard.rs`: WGSL has no `NoContraction` or float-controls, naga 29 emits
 //! neither, so the barrier is the only mechanism; it costs about 5% on lavapipe); and a
 //! constant that must not be folded into another (the matmul's rescaling) is a run-time
 //! scalar. And Mesa's lavapipe stops a shader invocation's loops
 //! after 65,535 iterations in all, silently: a reduction cuts long rows into parts
-//! (`reduce::plan_parts`), and matmul is generated for `k` up to `matmul::MAX_K`.
+//! (`reduce::plan_parts`), and matmul is generated for `k` up to `limits::MAX_K`.
 //!
 //! Dtypes: f32, i32 and bool (stored as u32). f64 and i64 are declared unsupported: WGSL has
 //! no portable 64-bit types, even where a driver (lavapipe) offers them.
@@ -37,8 +39,11 @@ mod device;
 mod elementwise;
 mod fused;
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 mod ieee_tests;
 mod launch;
+mod limits;
 mod math;
 mod matmul;
 mod program;
@@ -52,23 +57,16 @@ use std::sync::Arc;
 use switchyard_ir::{BinaryOp, DType, DeviceKind, Op, OpSetVersion, ReduceOp, UnaryOp, OP_SET_VERSION};
 
 use self::cache::{ProgramKey, CAPACITY};
-use self::launch::{CubeclKernel, MAP_UNITS};
-use self::program::{compile_error, map_program, matmul_program, reduce_program, Kind, Program, Reduction};
+use self::launch::CubeclKernel;
+use self::limits::{launch_bindings, MAP_UNITS, MAX_FUSED_NODES, MAX_K, REDUCE_LOG2_BLOCK, TILE};
+use self::program::{compile_error, map_program, matmul_program, reduce_program, Kind, Program};
 use switchyard_lower::LowerError;
 use switchyard_lower::{Backend, NodeQuery, Support, Tolerance};
 use switchyard_lower::{CacheReport, KernelCache};
 use switchyard_lower::{CompiledKernel, KernelSpec};
 use switchyard_lower::{DeviceInfo, DeviceMemory};
 
-/// Storage buffers a kernel may bind on every Vulkan adapter we target: 32 per shader stage
-/// (lavapipe's limit, common on desktop GPUs) less the one cubecl keeps for its scalars.
-/// `compile` refuses more; a launch also checks the actual device's limit.
-pub const MAX_BINDINGS: usize = 31;
-
-/// The largest fused group: a group of `n` nodes binds at most `3 + 2(n - 1)` inputs (each
-/// node after the first brings at most two outside operands) and `n` outputs, so
-/// `3n + 1 <= MAX_BINDINGS`.
-const MAX_FUSED_NODES: usize = (MAX_BINDINGS - 1) / 3;
+pub use self::limits::MAX_BINDINGS;
 
 /// Declared ulps of `exp` and `exp2` (measured worst on lavapipe: see `precision`).
 const EXP_ULPS: u32 = 4;
@@ -167,11 +165,10 @@ fn matmul_refusal(node: &NodeQuery<'_>, operand: DType) -> Option<String> {
     }
     // The inner dimension: the last axis of the left operand.
     let k = node.inputs.first().and_then(|t| t.shape.dims().last().copied()).unwrap_or(0);
-    (k > matmul::MAX_K).then(|| {
+    (k > MAX_K).then(|| {
         format!(
-            "matmul over k = {k} > {}: not generated (Mesa's lavapipe stops shader loops after 65,535 \
-             iterations)",
-            matmul::MAX_K
+            "matmul over k = {k} > {MAX_K}: not generated (Mesa's lavapipe stops shader loops after 65,535 \
+             iterations)"
         )
     })
 }
@@ -308,12 +305,7 @@ impl Backend for CubeclBackend {
             Kind::Reduce { .. } => reduce_program(spec)?,
             Kind::Matmul { .. } => matmul_program(spec)?,
         };
-        let bindings = match program.kind {
-            Kind::Matmul { .. } => 3,
-            // The sum of squares also reads the mean, its correction and the spread.
-            Kind::Reduce { reduction: Reduction::Var | Reduction::Std, .. } => program.bindings() + 3,
-            _ => program.bindings(),
-        };
+        let bindings = launch_bindings(&program);
         if bindings > MAX_BINDINGS {
             return Err(compile_error(format!(
                 "the kernel would bind {bindings} buffers; Vulkan adapters allow {MAX_BINDINGS} (split the group)"
@@ -335,12 +327,12 @@ impl Backend for CubeclBackend {
                 );
                 format!(
                     "wgsl, one {}-thread workgroup per output element (long rows in parts){}, fused {ops} ops",
-                    1 << program::REDUCE_LOG2_BLOCK,
+                    1 << REDUCE_LOG2_BLOCK,
                     if moments { ", 4 passes (mean, its correction, spread, squares) and a rescale" } else { "" }
                 )
             }
             Kind::Matmul { .. } => {
-                format!("wgsl, {t}x{t} tiles in shared memory", t = matmul::TILE)
+                format!("wgsl, {t}x{t} tiles in shared memory", t = TILE)
             }
         })
     }

@@ -14,14 +14,7 @@ use cubecl::prelude::*;
 
 use super::elementwise::is_finite;
 use super::fused::push_coordinates;
-
-/// Tile edge (a cube has `TILE * TILE` units).
-pub const TILE: u32 = 16;
-
-/// The longest inner dimension generated. Mesa's lavapipe ends a shader invocation's loops,
-/// silently, after 65,535 iterations in all; a unit runs `k / TILE` iterations of the tiled
-/// loop and as many again on the slow path, so `k` up to `2^19` stays within that.
-pub const MAX_K: usize = 1 << 19;
+use super::limits::TILE;
 
 /// `c[z] = a[ma(z)] @ b[mb(z)]` for every batch index `z` (`CUBE_POS_Z`), where the matrix
 /// numbers `ma`, `mb` are `z`'s coordinates in `batch` times `a_strides`, `b_strides`
@@ -126,7 +119,7 @@ fn exact_specials(
     let mut special = 0.0f32;
     let mut scaled = 0.0f32;
     // TILE products per iteration, so that this loop and the tiled one stay within lavapipe's
-    // loop budget (`MAX_K`).
+    // loop budget (`limits::MAX_K`).
     let steps = k.div_ceil(TILE);
     for step in 0..steps {
         #[unroll]

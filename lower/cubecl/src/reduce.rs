@@ -17,12 +17,9 @@ use switchyard_ir::BinaryOp;
 
 use super::elementwise::{binary_f, FMOD_ITERATIONS, POW_I_ITERATIONS};
 use super::fused::{evaluate, push_coordinates};
+use super::limits::LOOP_BUDGET;
 use super::math::opaque;
-use super::program::{Inst, Layout, Reduction};
-
-/// Loop iterations a shader invocation may run on Mesa's lavapipe before it stops looping,
-/// silently (`LP_MAX_TGSI_LOOP_ITERATIONS`; counted over all of the invocation's loops).
-pub const LOOP_BUDGET: u32 = 65_535;
+use super::program::{Inst, LoadAddressing, Reduction};
 
 /// Most elements one unit folds (when the producers do not loop), so that a unit's loop
 /// stays far within [`LOOP_BUDGET`] and long rows spread over several cubes.
@@ -118,7 +115,7 @@ pub fn reduce_kernel(
     divisor: f32,
     zero: u32,
     #[comptime] insts: Vec<Inst>,
-    #[comptime] views: Vec<Layout>,
+    #[comptime] views: Vec<LoadAddressing>,
     #[comptime] rank: usize,
     #[comptime] kept: usize,
     #[comptime] reduction: Reduction,

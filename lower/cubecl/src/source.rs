@@ -19,9 +19,9 @@ use cubecl::{CubeTask, WgpuCompilationOptions};
 
 use super::device::{devices, Client};
 use super::fused::map_kernel;
-use super::launch::MAP_UNITS;
-use super::matmul::{matmul_kernel, TILE};
-use super::program::{bank_counts, Bank, Kind, LaunchData, Program, REDUCE_LOG2_BLOCK};
+use super::limits::{MAP_UNITS, REDUCE_LOG2_BLOCK, TILE};
+use super::matmul::matmul_kernel;
+use super::program::{bank_counts, Bank, Kind, LaunchData, Program};
 use super::reduce::reduce_kernel;
 
 /// The program as text, one instruction a line, each line starting with `prefix`.

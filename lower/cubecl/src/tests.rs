@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use switchyard_ir::{infer, BinaryOp, DType, Op, Shape, TensorType, UnaryOp};
+use switchyard_ir::{infer, BinaryOp, DType, Op, SeededRng, Shape, TensorType, UnaryOp};
 
 use super::CubeclBackend;
 use switchyard_conformance as conformance;
@@ -13,7 +13,7 @@ use switchyard_lower::{KernelNode, KernelOperand, KernelSpec};
 
 /// The backend's first device, or `None` (with the reason printed) when there is none. With
 /// `SWITCHYARD_REQUIRE_GPU=1` a missing device fails the test instead.
-fn gpu_or_skip() -> Option<DeviceInfo> {
+pub(super) fn gpu_or_skip() -> Option<DeviceInfo> {
     let first = CubeclBackend::new().devices().into_iter().next();
     if first.is_none() {
         let required = std::env::var("SWITCHYARD_REQUIRE_GPU").is_ok_and(|v| v == "1");
@@ -113,7 +113,8 @@ fn sweep_values(n: usize) -> Vec<f32> {
     v
 }
 
-/// Worst ulp distance of `got` from `want` (NaN must match NaN; mismatches count as huge).
+/// Worst ulp distance of `got` from `want` ([`conformance::ulps_apart`]; NaN must match NaN
+/// and an infinity the same infinity, mismatches count as huge).
 fn worst_ulps(want: &[f32], got: &[f32]) -> (u64, usize) {
     let mut worst = (0u64, 0usize);
     for (i, (&w, &g)) in want.iter().zip(got).enumerate() {
@@ -1075,7 +1076,8 @@ fn long_rows_are_reduced_in_parts_and_every_element_counts() {
 
 #[test]
 fn parts_keep_every_unit_within_lavapipes_loop_budget_and_cover_the_row() {
-    use super::reduce::{plan_parts, LOOP_BUDGET};
+    use super::limits::LOOP_BUDGET;
+    use super::reduce::plan_parts;
     for per_element in [0, 33, 558, 1 << 20] {
         for cols in [0usize, 1, 255, 256 * 1024, 256 * 1024 + 1, 1 << 24, (1 << 32) - 1] {
             let (parts, span) = plan_parts(cols, 256, per_element);
@@ -1092,7 +1094,7 @@ fn parts_keep_every_unit_within_lavapipes_loop_budget_and_cover_the_row() {
 #[test]
 fn matmul_over_a_longer_k_than_lavapipe_loops_is_refused_with_the_reason() {
     use switchyard_lower::{NodeQuery, Support};
-    let k = super::matmul::MAX_K + 1;
+    let k = super::limits::MAX_K + 1;
     let (a, b) = (t(DType::F32, &[2, k]), t(DType::F32, &[k, 3]));
     let out = infer(&Op::Matmul, &[&a, &b]).unwrap();
     let ask = |inputs: &[TensorType]| {
@@ -1237,22 +1239,15 @@ fn pow_and_atan2_special_cases_match_rust_bit_for_bit() {
     }
 }
 
-/// A small xorshift generator for the sweeps below.
-struct Bits(u64);
+/// 32 random bits for the sweeps below, from the project's seeded generator.
+fn bits(r: &mut SeededRng) -> u32 {
+    (r.next_u64() >> 32) as u32
+}
 
-impl Bits {
-    fn next(&mut self) -> u32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 16) as u32
-    }
-
-    /// A float from random bits (every sign, exponent and mantissa alike: NaN and
-    /// infinities included).
-    fn any(&mut self) -> f32 {
-        f32::from_bits(self.next())
-    }
+/// A float from random bits (every sign, exponent and mantissa alike: NaN and infinities
+/// included).
+fn any_f32(r: &mut SeededRng) -> f32 {
+    f32::from_bits(bits(r))
 }
 
 /// Pairs for `pow`: random bits; exponents that put `y log2 x` anywhere in `[-160, 140]`
@@ -1260,26 +1255,26 @@ impl Bits {
 /// exponents of random and small integer bases; bases next to 1 with large exponents;
 /// subnormal bases.
 fn pow_sweep(n: usize) -> (Vec<f32>, Vec<f32>) {
-    let mut r = Bits(0x5eed_0001);
+    let mut r = SeededRng::new(0x5eed_0001);
     let (mut xs, mut ys) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for i in 0..n {
         let (x, y) = match i % 6 {
-            0 => (r.any(), r.any()),
+            0 => (any_f32(&mut r), any_f32(&mut r)),
             1 => {
-                let x = f32::from_bits(r.next() & 0x7fff_ffff);
-                let t = f64::from(r.next() % 300_000) / 1000.0 - 160.0;
+                let x = f32::from_bits(bits(&mut r) & 0x7fff_ffff);
+                let t = f64::from(bits(&mut r) % 300_000) / 1000.0 - 160.0;
                 let l = f64::from(x).log2();
                 let y = if l.is_finite() && l != 0.0 { (t / l) as f32 } else { 0.5 };
-                (if r.next().is_multiple_of(2) { x } else { -x }, y)
+                (if bits(&mut r).is_multiple_of(2) { x } else { -x }, y)
             }
-            2 => (r.any(), (r.next() % 2001) as f32 * 0.5 - 500.0),
-            3 => ((r.next() % 201) as f32 - 100.0, (r.next() % 81) as f32 - 40.0),
+            2 => (any_f32(&mut r), (bits(&mut r) % 2001) as f32 * 0.5 - 500.0),
+            3 => ((bits(&mut r) % 201) as f32 - 100.0, (bits(&mut r) % 81) as f32 - 40.0),
             4 => {
-                let x = 1.0 + ((r.next() % 2_000_001) as f32 - 1_000_000.0) * 1e-6;
-                let y = f32::from_bits((r.next() & 0x47ff_ffff) | (r.next() & 0x8000_0000));
+                let x = 1.0 + ((bits(&mut r) % 2_000_001) as f32 - 1_000_000.0) * 1e-6;
+                let y = f32::from_bits((bits(&mut r) & 0x47ff_ffff) | (bits(&mut r) & 0x8000_0000));
                 (x, y)
             }
-            _ => (f32::from_bits(r.next() & 0x807f_ffff), (r.next() % 4001) as f32 * 1e-3 - 2.0),
+            _ => (f32::from_bits(bits(&mut r) & 0x807f_ffff), (bits(&mut r) % 4001) as f32 * 1e-3 - 2.0),
         };
         xs.push(x);
         ys.push(y);
@@ -1291,28 +1286,29 @@ fn pow_sweep(n: usize) -> (Vec<f32>, Vec<f32>) {
 /// and every quadrant); ratios beyond the f32 range both ways; subnormals against
 /// subnormals and against normals.
 fn atan2_sweep(n: usize) -> (Vec<f32>, Vec<f32>) {
-    let mut r = Bits(0x5eed_0002);
+    let mut r = SeededRng::new(0x5eed_0002);
     let (mut xs, mut ys) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for i in 0..n {
         let (x, y) = match i % 4 {
-            0 => (r.any(), r.any()),
+            0 => (any_f32(&mut r), any_f32(&mut r)),
             1 => {
-                let x = r.any();
+                let x = any_f32(&mut r);
                 let near = (x.to_bits() & 0x7fff_ffff)
-                    .wrapping_add(r.next() % 0x0200_0000)
+                    .wrapping_add(bits(&mut r) % 0x0200_0000)
                     .wrapping_sub(0x0100_0000);
-                (x, f32::from_bits(near ^ (r.next() & 0x8000_0000)))
+                (x, f32::from_bits(near ^ (bits(&mut r) & 0x8000_0000)))
             }
             2 => {
-                let tiny = f32::from_bits((r.next() % 0x1000_0000) | (r.next() & 0x8000_0000));
-                let huge = f32::from_bits((r.next() % 0x1000_0000 + 0x6000_0000) | (r.next() & 0x8000_0000));
-                if r.next().is_multiple_of(2) {
+                let tiny = f32::from_bits((bits(&mut r) % 0x1000_0000) | (bits(&mut r) & 0x8000_0000));
+                let huge =
+                    f32::from_bits((bits(&mut r) % 0x1000_0000 + 0x6000_0000) | (bits(&mut r) & 0x8000_0000));
+                if bits(&mut r).is_multiple_of(2) {
                     (tiny, huge)
                 } else {
                     (huge, tiny)
                 }
             }
-            _ => (f32::from_bits(r.next() & 0x807f_ffff), f32::from_bits(r.next() & 0x80ff_ffff)),
+            _ => (f32::from_bits(bits(&mut r) & 0x807f_ffff), f32::from_bits(bits(&mut r) & 0x80ff_ffff)),
         };
         xs.push(x);
         ys.push(y);
