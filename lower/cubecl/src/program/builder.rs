@@ -9,7 +9,8 @@ use switchyard_ir::{BinaryOp, Op, UnaryOp};
 use super::compile_error;
 use super::guard::guard_arithmetic;
 use super::ir::{slots, Bank, Inst, Kind, LaunchData, LoadAddressing, Program, Reduction};
-use super::view::{broadcast, is_join_op, is_view_op, row_major, View};
+use super::view::{is_join_op, is_view_op, View};
+use switchyard_lower::layout::{broadcast_strides, row_major_strides};
 use switchyard_lower::LowerError;
 use switchyard_lower::{KernelOperand, KernelSpec};
 
@@ -99,9 +100,9 @@ impl<'a> Builder<'a> {
 
     /// A view's identity in the iteration space: broadcast to it, axes in iteration order.
     pub(super) fn load_key(&self, view: &View) -> LoadKey {
-        let strides = broadcast(&view.dims, &view.strides, &self.space);
-        let strides: Vec<i64> = self.perm.iter().map(|&p| strides[p]).collect();
-        (view.arg, view.offset, strides)
+        let strides = broadcast_strides(&view.at.dims, &view.at.strides, &self.space);
+        let strides: Vec<i64> = self.perm.iter().map(|&p| strides[p] as i64).collect();
+        (view.arg, view.at.offset as i64, strides)
     }
 
     /// Declares a view (its layout and launch data) and returns its number.
@@ -110,8 +111,8 @@ impl<'a> Builder<'a> {
         let linear = *offset == 0
             && iter_dims
                 .iter()
-                .zip(strides.iter().zip(row_major(&iter_dims)))
-                .all(|(&d, (&s, w))| d <= 1 || s == w);
+                .zip(strides.iter().zip(row_major_strides(&iter_dims)))
+                .all(|(&d, (&s, w))| d <= 1 || s == w as i64);
         self.views.push(if linear { LoadAddressing::Linear } else { LoadAddressing::Strided });
         self.view_data.push((*offset, strides.clone()));
         self.views.len() - 1

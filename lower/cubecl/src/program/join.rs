@@ -97,8 +97,8 @@ impl<'a> Builder<'a> {
     /// The value of a `concat`, `stack` or `pad` of `views` (the operands) with result
     /// dims `out`: each operand becomes a view over the result, read inside its window.
     pub(super) fn join_node(&mut self, op: &Op, views: Vec<View>, out: &[usize], bank: Bank) -> JoinResult {
-        let axis_of = |v: &View, axis: usize| -> Result<(usize, i64), LowerError> {
-            match (v.dims.get(axis), v.strides.get(axis)) {
+        let axis_of = |v: &View, axis: usize| -> Result<(usize, isize), LowerError> {
+            match (v.at.dims.get(axis), v.at.strides.get(axis)) {
                 (Some(&d), Some(&s)) => Ok((d, s)),
                 _ => Err(compile_error(format!("{}: axis {axis} out of range", op.name()))),
             }
@@ -109,8 +109,8 @@ impl<'a> Builder<'a> {
                 let mut start = 0usize;
                 for mut v in views {
                     let (len, stride) = axis_of(&v, *axis)?;
-                    v.offset -= start as i64 * stride;
-                    v.dims = out.to_vec();
+                    v.at.offset -= start as isize * stride;
+                    v.at.dims = out.iter().copied().collect();
                     parts.push((v, vec![(*axis, start, len)]));
                     start += len;
                 }
@@ -119,11 +119,11 @@ impl<'a> Builder<'a> {
             Op::Stack(axis) => {
                 let mut parts = Vec::with_capacity(views.len());
                 for (i, mut v) in views.into_iter().enumerate() {
-                    if *axis > v.strides.len() {
+                    if *axis > v.at.strides.len() {
                         return Err(compile_error(format!("stack: axis {axis} out of range")));
                     }
-                    v.strides.insert(*axis, 0);
-                    v.dims = out.to_vec();
+                    v.at.strides.insert(*axis, 0);
+                    v.at.dims = out.iter().copied().collect();
                     parts.push((v, vec![(*axis, i, 1)]));
                 }
                 self.join(bank, parts, None)
@@ -135,10 +135,10 @@ impl<'a> Builder<'a> {
                 let mut window = Vec::new();
                 for (axis, &(before, _)) in widths.iter().enumerate() {
                     let (len, stride) = axis_of(&v, axis)?;
-                    v.offset -= before as i64 * stride;
+                    v.at.offset -= before as isize * stride;
                     window.push((axis, before, len));
                 }
-                v.dims = out.to_vec();
+                v.at.dims = out.iter().copied().collect();
                 let fill = self.constant(*value, bank);
                 self.join(bank, vec![(v, window)], Some(fill))
             }

@@ -5,10 +5,8 @@ use switchyard_ir::DType;
 
 use super::compile_error;
 use super::ir::{Bank, Kind, LaunchData, Program};
-use super::view::{broadcast, row_major};
 use crate::limits::MAX_K;
-use switchyard_lower::LowerError;
-use switchyard_lower::{KernelOperand, KernelSpec};
+use switchyard_lower::{KernelOperand, KernelSpec, LowerError, MatmulGeometry};
 
 /// The program of a matmul kernel `arg0 @ arg1` (f32; 1-D operands as in the array API;
 /// batch axes broadcast).
@@ -27,35 +25,19 @@ pub fn matmul_program(spec: &KernelSpec) -> Result<(Program, LaunchData), LowerE
     if [a.dtype, b.dtype, node.ty.dtype].iter().any(|&d| d != DType::F32) {
         return Err(compile_error("matmul is generated for f32 only"));
     }
-    let ad: Vec<usize> = match a.shape.dims() {
-        [k] => vec![1, *k],
-        d => d.to_vec(),
-    };
-    let bd: Vec<usize> = match b.shape.dims() {
-        [k] => vec![*k, 1],
-        d => d.to_vec(),
-    };
-    if ad.len() < 2 || bd.len() < 2 || ad[ad.len() - 1] != bd[bd.len() - 2] || spec.outputs != [0] {
+    // 1-D promotion and the batch broadcast: the core's layout algebra.
+    let geo = MatmulGeometry::of(a.shape.dims(), b.shape.dims())
+        .map_err(|why| compile_error(format!("matmul of {} and {}: {why}", a.shape, b.shape)))?;
+    if spec.outputs != [0] {
         return Err(compile_error(format!("matmul of {} and {}", a.shape, b.shape)));
     }
-    let (m, k, n) = (ad[ad.len() - 2], ad[ad.len() - 1], bd[bd.len() - 1]);
+    let (m, k, n) = (geo.m, geo.k, geo.n);
     if k > MAX_K {
         return Err(compile_error(format!("matmul over k = {k} > {MAX_K}")));
     }
-    let (a_batch, b_batch) = (&ad[..ad.len() - 2], &bd[..bd.len() - 2]);
-    let rank = a_batch.len().max(b_batch.len());
-    let mut batch = vec![1usize; rank];
-    for (dims, _) in [(a_batch, 0), (b_batch, 1)] {
-        for (i, &d) in dims.iter().enumerate() {
-            let slot = &mut batch[rank - dims.len() + i];
-            if d != 1 {
-                *slot = d;
-            }
-        }
-    }
+    let (batch, rank) = (&geo.batch, geo.batch.len());
     // Matrix numbers: a batch index's matrix in each operand, by broadcast strides.
-    let count_strides = |dims: &[usize]| broadcast(dims, &row_major(dims), &batch);
-    let (sa, sb) = (count_strides(a_batch), count_strides(b_batch));
+    let (sa, sb) = (&geo.a_batch_strides, &geo.b_batch_strides);
     let fits = |x: usize| u32::try_from(x).map_err(|_| compile_error(format!("{x} exceeds 2^32")));
     let mut data = LaunchData {
         shape: batch.iter().map(|&d| fits(d)).collect::<Result<_, _>>()?,

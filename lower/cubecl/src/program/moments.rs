@@ -6,7 +6,7 @@ use switchyard_ir::{BinaryOp, UnaryOp};
 
 use super::compile_error;
 use super::ir::{bank_counts, Bank, Inst, Kind, LaunchData, LoadAddressing, Program, Reduction};
-use super::view::row_major;
+use switchyard_lower::layout::row_major_strides;
 use switchyard_lower::LowerError;
 
 /// How a `var` or `std` program runs: reductions in order, each reading the results of the
@@ -49,7 +49,7 @@ pub fn moment_plan(p: &Program, d: &LaunchData) -> Result<MomentPlan, LowerError
     let count = d.cols as f32;
     let mean = Program { kind: Kind::Reduce { reduction: Reduction::Mean, reg, kept }, ..p.clone() };
     // A view of a per-row value: row-major over the kept axes, repeated along the others.
-    let kept_strides = row_major(&d.shape[..kept].iter().map(|&x| x as usize).collect::<Vec<_>>());
+    let kept_strides = row_major_strides(&d.shape[..kept].iter().map(|&x| x as usize).collect::<Vec<_>>());
     let per_row: Vec<u32> = (0..p.rank).map(|a| kept_strides.get(a).map_or(0, |&s| s as u32)).collect();
     let mut registers = [0usize; 3];
     for inst in &p.insts {
