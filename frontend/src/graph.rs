@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use switchyard_ir::{DType, Device, IrError, IrErrorKind, NodeId, Op, Scalar, Shape, TensorType};
 use switchyard_lower::{build_plan, Plan, PlanRequest};
-use switchyard_passes::optimize;
+use switchyard_passes::{optimize, Origins};
 use switchyard_runtime::Executable;
 
 use crate::engine::{Engine, GraphKey};
@@ -18,7 +18,7 @@ struct Inner {
     ir: Mutex<switchyard_ir::Graph>,
     engine: Engine,
     /// The expression text each node was built from, where it was built from text.
-    origins: Mutex<HashMap<NodeId, String>>,
+    texts: Mutex<HashMap<NodeId, String>>,
 }
 
 /// A lazy graph under construction. Cloning gives another handle to the same graph;
@@ -58,7 +58,7 @@ impl Graph {
             inner: Arc::new(Inner {
                 ir: Mutex::new(switchyard_ir::Graph::new()),
                 engine,
-                origins: Mutex::new(HashMap::new()),
+                texts: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -77,36 +77,16 @@ impl Graph {
     /// Records that node `id` was built from the expression text `text` (the first text
     /// recorded for a node is kept: hash-consing may hand an existing node to a later text).
     pub(crate) fn note_origin(&self, id: NodeId, text: &str) {
-        let mut origins = self.inner.origins.lock().unwrap_or_else(|e| e.into_inner());
-        origins.entry(id).or_insert_with(|| text.to_string());
+        let mut texts = self.inner.texts.lock().unwrap_or_else(|e| e.into_inner());
+        texts.entry(id).or_insert_with(|| text.to_string());
     }
 
-    /// The expression text a node of the optimized graph `optimized` most likely came from:
-    /// the text of a node of this graph with the same op and the same operand and result
-    /// types (the optimizer renumbers nodes, so ids cannot be compared).
-    fn origin_of(&self, optimized: &switchyard_ir::Graph, id: NodeId) -> Option<String> {
-        let origins = self.inner.origins.lock().unwrap_or_else(|e| e.into_inner());
-        if origins.is_empty() || id.index() >= optimized.len() {
-            return None;
-        }
-        let wanted = optimized.node(id);
-        let types = |g: &switchyard_ir::Graph, n: &switchyard_ir::Node| {
-            n.inputs().iter().map(|i| g.node(*i).ty().clone()).collect::<Vec<_>>()
-        };
-        let wanted_inputs = types(optimized, wanted);
-        let g = self.lock();
-        let mut found: Vec<(NodeId, &String)> = origins
-            .iter()
-            .filter(|(nid, _)| {
-                nid.index() < g.len() && {
-                    let n = g.node(**nid);
-                    n.op() == wanted.op() && n.ty() == wanted.ty() && types(&g, n) == wanted_inputs
-                }
-            })
-            .map(|(nid, text)| (*nid, text))
-            .collect();
-        found.sort_by_key(|(nid, _)| *nid);
-        found.first().map(|(_, text)| (*text).clone())
+    /// The expression text node `id` of an optimized graph came from: the text of the first
+    /// node of this graph it stands for (`origins`, from the optimizer) that was built from
+    /// text, if any.
+    fn origin_of(&self, origins: &Origins, id: NodeId) -> Option<String> {
+        let texts = self.inner.texts.lock().unwrap_or_else(|e| e.into_inner());
+        origins.of(id).iter().find_map(|n| texts.get(n)).cloned()
     }
 
     pub(crate) fn same(&self, other: &Graph) -> bool {
@@ -262,8 +242,8 @@ impl Graph {
             report: optimized.report,
         };
         build_plan(request, self.engine().registry()).map_err(|e| {
-            // Name the expression text the failing node came from, where there is one.
-            match e.node().and_then(|id| self.origin_of(&graph, id)) {
+            // Name the expression text the failing node stands for, where there is one.
+            match e.node().and_then(|id| self.origin_of(&optimized.origins, id)) {
                 Some(text) => e.with_origin(&text).into(),
                 None => e.into(),
             }
@@ -301,4 +281,32 @@ fn overflow(op: &str) -> IrError {
 
 pub(crate) fn checked_shape(op: &str, dims: &[usize]) -> std::result::Result<Shape, IrError> {
     Shape::new(dims).map_err(|e| IrError::new(IrErrorKind::Overflow, op, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_lower::Registry;
+
+    /// The mixing `add` is renumbered (and `x*1` becomes `x`), and an `add` of the same types
+    /// comes earlier in the expression: the error names the text of the node it stands for.
+    #[test]
+    fn a_planning_error_on_an_optimized_graph_names_its_exact_expression() {
+        // No backends needed: the device check comes first.
+        let g = Graph::with_engine(Engine::new(Registry::new()));
+        let x = g.input("x", DType::F32, &[3]).unwrap();
+        let y = g.input("y", DType::F32, &[3]).unwrap();
+        let env = [("x".to_string(), x), ("y".to_string(), y)].into_iter().collect();
+        let t = crate::expr::build(&g, r#"exp(x + y) + (x*1 + to_device(y, "gpu:0"))"#, &env).unwrap();
+        let err = g.plan(&[&t], Device::CPU).unwrap_err().to_string();
+        assert_eq!(
+            err.lines().next(),
+            Some(
+                "node %4 = add(%0, %2) : f32[3] mixes operands on `cpu` (%0) and `gpu:0` (%2); \
+                 data never moves between devices implicitly, \
+                 from the expression `(x*1 + to_device(y, \"gpu:0\"))`"
+            ),
+            "{err}"
+        );
+    }
 }

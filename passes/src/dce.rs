@@ -4,16 +4,18 @@
 use switchyard_ir::{Graph, IrError, NodeId};
 
 use crate::const_fold::ConstFolder;
-use crate::Report;
+use crate::{Origins, Report};
 
 /// Copies the reachable nodes into a new graph (ids renumbered, order kept), offering each
-/// to `folder` first. Returns the new graph and the outputs' new ids.
+/// to `folder` first. Returns the new graph, the outputs' new ids and the origins: a copy
+/// stands for the node it copies, a folded constant for the node whose value it is, and a
+/// node that hash-consing made of several (equal once their operands were folded) for each.
 pub fn rebuild(
     graph: &Graph,
     outputs: &[NodeId],
     folder: Option<&ConstFolder>,
     report: &mut Report,
-) -> Result<(Graph, Vec<NodeId>), IrError> {
+) -> Result<(Graph, Vec<NodeId>, Origins), IrError> {
     if let Some(bad) = outputs.iter().find(|o| graph.get(**o).is_none()) {
         return Err(IrError::new(
             switchyard_ir::IrErrorKind::BadInput,
@@ -28,6 +30,7 @@ pub fn rebuild(
     }
     let mut new = Graph::new();
     let mut map: Vec<Option<NodeId>> = vec![None; graph.len()];
+    let mut origins = Origins::default();
     for (id, node) in graph.nodes() {
         if !live[id.index()] {
             continue;
@@ -42,7 +45,8 @@ pub fn rebuild(
             None => new.add(node.op().clone(), &inputs)?,
         };
         map[id.index()] = Some(new_id);
+        origins.record(new_id, [id]);
     }
     let outs = outputs.iter().filter_map(|o| map[o.index()]).collect();
-    Ok((new, outs))
+    Ok((new, outs, origins))
 }

@@ -4,7 +4,8 @@
 //! graph (dead-code elimination, [`dce`]) while folding constant subgraphs
 //! ([`const_fold`]), then runs the e-graph optimizer ([`egraph`]: egg rewrites under node and
 //! iteration limits, and a wall-clock limit only when asked for; extraction of the cheapest
-//! DAG under a [`CostModel`]), and the [`Report`] of what fired.
+//! DAG under a [`CostModel`]), the [`Report`] of what fired, and the [`Origins`] of every
+//! node of the result (which input nodes it stands for).
 //!
 //! What it is not: it knows nothing of backends, devices or buffers.
 //!
@@ -20,12 +21,14 @@
 pub mod const_fold;
 pub mod dce;
 pub mod egraph;
+mod origin;
 
 use std::time::{Duration, Instant};
 
 use switchyard_ir::{Graph, IrError, NodeId};
 
 pub use egraph::cost::{CostModel, MemoryTraffic};
+pub use origin::Origins;
 /// The optimizer's report (plain data, defined in `ir` so that plans carry it).
 pub use switchyard_ir::OptimizerReport as Report;
 
@@ -94,7 +97,8 @@ impl Options {
     }
 }
 
-/// The result of [`optimize`]: a new graph, its outputs (in the order requested) and a report.
+/// The result of [`optimize`]: a new graph, its outputs (in the order requested), a report,
+/// and where each new node came from.
 #[derive(Clone, Debug)]
 pub struct Optimized {
     /// The optimized graph, holding only nodes the outputs need.
@@ -103,6 +107,8 @@ pub struct Optimized {
     pub outputs: Vec<NodeId>,
     /// What was done.
     pub report: Report,
+    /// For each node of `graph`, the nodes of the graph given to [`optimize`] it stands for.
+    pub origins: Origins,
 }
 
 /// Runs the pass pipeline on the part of `graph` that `outputs` need, with the default
@@ -121,16 +127,20 @@ pub fn optimize_with_cost(
     let start = Instant::now();
     let mut report = Report { nodes_before: graph.len(), ..Report::default() };
     let folder = if options.const_fold { Some(const_fold::ConstFolder) } else { None };
-    let (mut graph, mut outputs) = dce::rebuild(graph, outputs, folder.as_ref(), &mut report)?;
+    let (mut graph, mut outputs, mut origins) = dce::rebuild(graph, outputs, folder.as_ref(), &mut report)?;
     if report.rules.contains_key("const_fold") {
         // Folding leaves the folded nodes' constant operands unreachable; sweep them.
         let mut sweep = Report::default();
-        (graph, outputs) = dce::rebuild(&graph, &outputs, None, &mut sweep)?;
+        let swept;
+        (graph, outputs, swept) = dce::rebuild(&graph, &outputs, None, &mut sweep)?;
+        origins = origins.then(&swept);
     }
     if options.egraph {
-        (graph, outputs) = egraph::run(&graph, &outputs, options, model, &mut report)?;
+        let extracted;
+        (graph, outputs, extracted) = egraph::run(&graph, &outputs, options, model, &mut report)?;
+        origins = origins.then(&extracted);
     }
     report.nodes_after = graph.len();
     report.elapsed_us = start.elapsed().as_secs_f64() * 1e6;
-    Ok(Optimized { graph, outputs, report })
+    Ok(Optimized { graph, outputs, report, origins })
 }

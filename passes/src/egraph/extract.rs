@@ -10,7 +10,8 @@
 //!    one with the lowest *amortized* cost: its own cost plus each operand's cost divided by
 //!    the operand's number of users, so a value that is computed anyway looks cheap to share.
 //! 3. the classes the roots need are emitted once each, in settle order, through
-//!    [`Graph::add`], which re-infers and checks every node's type.
+//!    [`Graph::add`], which re-infers and checks every node's type. Each class is returned
+//!    with the node it became: what that node stands for.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -51,13 +52,20 @@ fn internal(message: String) -> IrError {
     IrError::new(IrErrorKind::BadInput, "optimize", message)
 }
 
-/// Extracts the cheapest DAG computing `roots` from `egraph` under `model`, as a new graph
-/// and the roots' node ids in it (in the order of `roots`).
-pub fn extract(
-    egraph: &SyGraph,
-    roots: &[Id],
-    model: &dyn CostModel,
-) -> Result<(Graph, Vec<NodeId>), IrError> {
+/// A DAG taken out of the e-graph by [`extract`].
+#[derive(Clone, Debug)]
+pub struct Extracted {
+    /// The new graph.
+    pub graph: Graph,
+    /// The roots' node ids in it, in the order of the roots.
+    pub outputs: Vec<NodeId>,
+    /// Each extracted e-class (its canonical id) with the node it became, in the order the
+    /// nodes were added: the node stands for what the class holds.
+    pub emitted: Vec<(Id, NodeId)>,
+}
+
+/// Extracts the cheapest DAG computing `roots` from `egraph` under `model`.
+pub fn extract(egraph: &SyGraph, roots: &[Id], model: &dyn CostModel) -> Result<Extracted, IrError> {
     // Dense class indices.
     let mut class_ids: Vec<Id> = egraph.classes().map(|c| c.id).collect();
     class_ids.sort();
@@ -175,6 +183,7 @@ pub fn extract(
     }
     let mut graph = Graph::new();
     let mut node_of: Vec<Option<NodeId>> = vec![None; n];
+    let mut emitted: Vec<(Id, NodeId)> = Vec::new();
     for &c in &order {
         if !needed[c] {
             continue;
@@ -186,11 +195,13 @@ pub fn extract(
             let k = index_of(child).ok_or_else(|| internal(format!("e-class {child} is missing")))?;
             inputs.push(node_of[k].ok_or_else(|| internal(format!("operand {child} not emitted first")))?);
         }
-        node_of[c] = Some(graph.add(node.op.clone(), &inputs)?);
+        let id = graph.add(node.op.clone(), &inputs)?;
+        emitted.push((class_ids[c], id));
+        node_of[c] = Some(id);
     }
     let outputs = root_idx
         .iter()
         .map(|&c| node_of[c].ok_or_else(|| internal("a root was not emitted".to_string())))
         .collect::<Result<_, _>>()?;
-    Ok((graph, outputs))
+    Ok(Extracted { graph, outputs, emitted })
 }

@@ -2,7 +2,8 @@
 //! ([`lang`], with the [`analysis`] tracking types and constants), the [`rules`] run under
 //! explicit node and iteration limits (and a time limit only where [`Options::time_limit`]
 //! asks for one), and [`extract`] takes the cheapest DAG under a [`cost`] model back out as a
-//! new, re-type-checked graph.
+//! new, re-type-checked graph. Each extracted node stands for the nodes of the given graph in
+//! the e-class it was extracted for.
 //!
 //! Safety nets: a rule's result is unioned only when it has the matched class's exact type;
 //! if the analysis ever sees an inconsistency (ill-typed e-node, different types or constants
@@ -15,13 +16,15 @@ pub mod extract;
 pub mod lang;
 pub mod rules;
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use egg::{Id, Rewrite, Runner, SimpleScheduler, StopReason};
+use smallvec::SmallVec;
 use switchyard_ir::{Graph, IrError, NodeId};
 
-use crate::{Options, Report};
+use crate::{Options, Origins, Report};
 use analysis::{SyGraph, TypeAnalysis};
 use cost::{graph_cost, CostModel};
 use lang::SyNode;
@@ -70,15 +73,16 @@ fn describe(stop: &StopReason, options: &Options) -> Option<String> {
 }
 
 /// Runs the e-graph stage on `graph` (already reduced to what `outputs` need). Returns the
-/// optimized graph and outputs, or the input unchanged when the stage had to give up.
+/// optimized graph, its outputs and its origins (each node stands for the nodes of `graph`
+/// in its e-class), or the input unchanged when the stage had to give up.
 pub fn run(
     graph: &Graph,
     outputs: &[NodeId],
     options: &Options,
     model: &dyn CostModel,
     report: &mut Report,
-) -> Result<(Graph, Vec<NodeId>), IrError> {
-    let keep = || Ok((graph.clone(), outputs.to_vec()));
+) -> Result<(Graph, Vec<NodeId>, Origins), IrError> {
+    let keep = || Ok((graph.clone(), outputs.to_vec(), Origins::identity(graph.len())));
     let (egraph, class_of) = load(graph, options.const_fold);
     let roots: Vec<Id> = outputs.iter().filter_map(|o| class_of.get(o.index()).copied()).collect();
     if roots.len() != outputs.len() {
@@ -117,15 +121,32 @@ pub fn run(
         return keep();
     }
     let roots: Vec<Id> = roots.iter().map(|&r| runner.egraph.find(r)).collect();
-    let (new_graph, new_outputs) = match extract::extract(&runner.egraph, &roots, model) {
+    let extracted = match extract::extract(&runner.egraph, &roots, model) {
         Ok(result) => result,
         Err(e) => {
             report.limit_hit = Some(format!("extraction failed ({e}); kept the graph before it"));
             return keep();
         }
     };
-    if graph_cost(&new_graph, model) > graph_cost(graph, model) {
+    if graph_cost(&extracted.graph, model) > graph_cost(graph, model) {
         return keep();
     }
-    Ok((new_graph, new_outputs))
+    let origins = origins_of(&runner.egraph, &class_of, &extracted.emitted);
+    Ok((extracted.graph, extracted.outputs, origins))
+}
+
+/// The origins of an extracted graph, given each extracted class with the node it became
+/// (`emitted`, in the order the nodes were added): a node stands for the nodes of the loaded
+/// graph (whose classes were `class_of`) that are now in its class.
+fn origins_of(egraph: &SyGraph, class_of: &[Id], emitted: &[(Id, NodeId)]) -> Origins {
+    let mut members: HashMap<Id, SmallVec<[NodeId; 1]>> = HashMap::new();
+    for (i, &c) in class_of.iter().enumerate() {
+        members.entry(egraph.find(c)).or_default().push(NodeId::from_index(i));
+    }
+    let mut origins = Origins::default();
+    for &(class, node) in emitted {
+        let sources = members.get(&egraph.find(class)).map(|m| m.as_slice()).unwrap_or_default();
+        origins.record(node, sources.iter().copied());
+    }
+    origins
 }

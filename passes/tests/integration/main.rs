@@ -10,6 +10,7 @@ mod determinism;
 mod differential;
 mod limits;
 mod must_not;
+mod origins;
 mod rules;
 mod sharing;
 mod text;
