@@ -29,8 +29,8 @@ pub use switchyard_frontend::{
     Result, Tensor, TensorResultExt,
 };
 pub use switchyard_ir::{
-    catalog, BinaryOp, Category, DType, Device, DeviceKind, IrError, IrErrorKind, Laziness, Op, OpInfo,
-    OpSetVersion, ReduceOp, Scalar, SeededRng, Shape, UnaryOp, OP_SET_VERSION,
+    catalog, BinaryOp, Category, DType, Device, DeviceKind, InputDecl, IrError, IrErrorKind, Laziness, Op,
+    OpInfo, OpSetVersion, ReduceOp, Scalar, SeededRng, Shape, UnaryOp, OP_SET_VERSION,
 };
 pub use switchyard_lower::{
     support_table, Backend, CacheReport, CompiledKernel, DeviceBuffer, DeviceInfo, DeviceMemory, DeviceView,

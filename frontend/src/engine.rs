@@ -3,7 +3,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use switchyard_ir::{Device, NodeId, Op, TensorType};
+use switchyard_ir::{Device, InputDecl, NodeId, Op};
 use switchyard_lower::{CacheReport, Registry};
 use switchyard_passes::Options;
 use switchyard_runtime::Executable;
@@ -18,7 +18,7 @@ const EXECUTABLE_CACHE_CAPACITY: usize = 64;
 pub(crate) struct GraphKey {
     pub nodes: Vec<(Op, Vec<u32>)>,
     pub outputs: Vec<u32>,
-    pub signature: Vec<(String, TensorType, bool)>,
+    pub signature: Vec<InputDecl>,
     pub device: Device,
     pub options: Options,
 }
@@ -28,7 +28,7 @@ impl GraphKey {
     pub fn of(
         g: &switchyard_ir::Graph,
         outputs: &[NodeId],
-        signature: Vec<(String, TensorType, bool)>,
+        signature: Vec<InputDecl>,
         device: Device,
         options: &Options,
     ) -> GraphKey {

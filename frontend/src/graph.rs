@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use switchyard_ir::{DType, Device, IrError, IrErrorKind, NodeId, Op, Scalar, Shape, TensorType};
+use switchyard_ir::{DType, Device, InputDecl, IrError, IrErrorKind, NodeId, Op, Scalar, Shape};
 use switchyard_lower::{build_plan, Plan, PlanRequest};
 use switchyard_passes::{optimize, Origins};
 use switchyard_runtime::Executable;
@@ -190,20 +190,6 @@ impl Graph {
         self.add(Op::Arange { start, step, len }, &[])
     }
 
-    /// Every declared input, with whether `outputs` depend on it.
-    fn signature(g: &switchyard_ir::Graph, outputs: &[NodeId]) -> Vec<(String, TensorType, bool)> {
-        let seen = g.reachable(outputs);
-        g.inputs()
-            .into_iter()
-            .filter_map(|id| match g.node(id).op() {
-                Op::Input { name, dtype, shape } => {
-                    Some((name.clone(), TensorType { dtype: *dtype, shape: shape.clone() }, seen[id.index()]))
-                }
-                _ => None,
-            })
-            .collect()
-    }
-
     fn output_ids(&self, outputs: &[&Tensor]) -> Result<Vec<NodeId>> {
         outputs
             .iter()
@@ -221,17 +207,12 @@ impl Graph {
     /// Optimizes and places the graph for `outputs` on `device`: what would run, where.
     pub fn plan(&self, outputs: &[&Tensor], device: Device) -> Result<Plan> {
         let ids = self.output_ids(outputs)?;
-        let signature = Graph::signature(&self.lock(), &ids);
+        let signature = self.lock().signature(&ids);
         self.plan_ids(&ids, &signature, device)
     }
 
     /// Optimizes and places outputs `ids`, whose input signature the caller computed.
-    fn plan_ids(
-        &self,
-        ids: &[NodeId],
-        signature: &[(String, TensorType, bool)],
-        device: Device,
-    ) -> Result<Plan> {
+    fn plan_ids(&self, ids: &[NodeId], signature: &[InputDecl], device: Device) -> Result<Plan> {
         let optimized = optimize(&self.lock(), ids, self.engine().options())?;
         let graph = optimized.graph;
         let request = PlanRequest {
@@ -262,7 +243,7 @@ impl Graph {
         let ids = self.output_ids(outputs)?;
         let key = {
             let g = self.lock();
-            let signature = Graph::signature(&g, &ids);
+            let signature = g.signature(&ids);
             GraphKey::of(&g, &ids, signature, device, self.engine().options())
         };
         if let Some(exe) = self.engine().cached_executable(&key) {

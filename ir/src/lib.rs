@@ -27,6 +27,7 @@ mod parse;
 mod random;
 mod scalar;
 mod shape;
+mod signature;
 mod typing;
 
 pub use device::{Device, DeviceKind};
@@ -42,4 +43,5 @@ pub use parse::{ParseError, ParsedGraph};
 pub use random::SeededRng;
 pub use scalar::Scalar;
 pub use shape::{BroadcastError, ByteCount, Shape, ShapeOverflow};
+pub use signature::InputDecl;
 pub use typing::{infer, TensorType};

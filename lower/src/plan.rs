@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use switchyard_ir::OptimizerReport as Report;
-use switchyard_ir::{DType, Device, Graph, NodeId, Op, OpSetVersion, Shape, TensorType, OP_SET_VERSION};
+use switchyard_ir::{
+    DType, Device, Graph, InputDecl, NodeId, Op, OpSetVersion, Shape, TensorType, OP_SET_VERSION,
+};
 
 use crate::error::LowerError;
 use crate::fusion::group;
@@ -163,20 +165,14 @@ pub struct PlanNode {
     pub text: String,
 }
 
-/// A graph input the executable takes.
+/// A graph input the executable takes: its declaration and where it is in the optimized graph.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct PlanInput {
-    /// The name the caller binds.
-    pub name: String,
-    /// Declared dtype.
-    pub dtype: DType,
-    /// Declared shape.
-    pub shape: Shape,
+    /// The declaration (name, type, whether the outputs need it).
+    #[serde(flatten)]
+    pub decl: InputDecl,
     /// The input's node in the optimized graph (`None` when the optimizer removed every use).
     pub node: Option<NodeId>,
-    /// Whether the outputs depend on it. An input the graph declares but the outputs do not
-    /// use may be given (it is still type-checked) or left out.
-    pub required: bool,
 }
 
 /// Everything that will run, where, in what order, and what it costs.
@@ -216,7 +212,7 @@ pub struct PlanRequest<'a> {
     pub outputs: &'a [NodeId],
     /// The inputs the graph declares (as built, before optimization), each with whether
     /// the outputs depend on it.
-    pub signature: &'a [(String, TensorType, bool)],
+    pub signature: &'a [InputDecl],
     /// The target device.
     pub device: Device,
     /// The optimizer's report.
@@ -331,13 +327,7 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
     let inputs = req
         .signature
         .iter()
-        .map(|(name, ty, required)| PlanInput {
-            name: name.clone(),
-            dtype: ty.dtype,
-            shape: ty.shape.clone(),
-            node: graph.input_named(name),
-            required: *required,
-        })
+        .map(|decl| PlanInput { decl: decl.clone(), node: graph.input_named(&decl.name) })
         .collect();
     Ok(Plan {
         op_set_version: OP_SET_VERSION,

@@ -26,7 +26,7 @@ impl fmt::Display for Plan {
             human_bytes(self.peak_memory_bytes)
         )?;
         let inputs: Vec<String> =
-            self.inputs.iter().map(|i| format!("{}: {}{}", i.name, i.dtype, i.shape)).collect();
+            self.inputs.iter().map(|i| format!("{}: {}", i.decl.name, i.decl.ty)).collect();
         writeln!(f, "inputs: {}", if inputs.is_empty() { "(none)".to_string() } else { inputs.join(", ") })?;
         writeln!(f, "optimizer: {}", self.optimizer)?;
         writeln!(f, "graph:")?;

@@ -370,8 +370,8 @@ impl Executable {
         let expected = || {
             plan.inputs
                 .iter()
-                .filter(|i| i.required)
-                .map(|i| format!("{}: {}{}", i.name, i.dtype, i.shape))
+                .filter(|i| i.decl.required)
+                .map(|i| format!("{}: {}", i.decl.name, i.decl.ty))
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -383,7 +383,7 @@ impl Executable {
                     format!("input `{name}` is given twice"),
                 ));
             }
-            if !plan.inputs.iter().any(|i| i.name == name) {
+            if !plan.inputs.iter().any(|i| i.decl.name == name) {
                 return Err(RuntimeError::new(
                     RuntimeErrorKind::UnexpectedInput,
                     format!(
@@ -393,48 +393,41 @@ impl Executable {
                 ));
             }
         }
-        for decl in &plan.inputs {
+        for input in &plan.inputs {
+            let decl = &input.decl;
             let Some(array) = given.get(decl.name.as_str()) else {
                 if !decl.required {
                     continue;
                 }
                 return Err(RuntimeError::new(
                     RuntimeErrorKind::MissingInput,
-                    format!(
-                        "missing input `{}` ({}{}); the graph takes {}",
-                        decl.name,
-                        decl.dtype,
-                        decl.shape,
-                        expected()
-                    ),
+                    format!("missing input `{}` ({}); the graph takes {}", decl.name, decl.ty, expected()),
                 ));
             };
-            if array.dtype() != decl.dtype {
+            if array.dtype() != decl.ty.dtype {
                 return Err(RuntimeError::new(
                     RuntimeErrorKind::DTypeMismatch,
                     format!(
-                        "input `{}` is declared {}{} but the array given is {}{}",
+                        "input `{}` is declared {} but the array given is {}{}",
                         decl.name,
-                        decl.dtype,
-                        decl.shape,
+                        decl.ty,
                         array.dtype(),
                         array.shape()
                     ),
                 ));
             }
-            if array.shape() != &decl.shape {
+            if array.shape() != &decl.ty.shape {
                 return Err(RuntimeError::new(
                     RuntimeErrorKind::ShapeMismatch,
                     format!(
-                        "input `{}` is declared {}{} but the array given has shape {}",
+                        "input `{}` is declared {} but the array given has shape {}",
                         decl.name,
-                        decl.dtype,
-                        decl.shape,
+                        decl.ty,
                         array.shape()
                     ),
                 ));
             }
-            if let Some(node) = decl.node {
+            if let Some(node) = input.node {
                 if let Some(slot) = values.get_mut(node.index()) {
                     *slot = Some((*array).clone());
                 }
