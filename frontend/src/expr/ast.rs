@@ -67,14 +67,14 @@ pub enum ExprKind {
     /// Prefix operator application such as `-x`.
     Unary {
         /// The operator.
-        op: UnaryOp,
+        op: UnaryOperator,
         /// The operand.
         operand: Box<Expr>,
     },
     /// Binary operator application such as `a + b` or `a < b`.
     Binary {
         /// The operator.
-        op: BinaryOp,
+        op: BinaryOperator,
         /// Span of the operator token itself.
         op_span: Span,
         /// Left operand.
@@ -136,7 +136,7 @@ impl IndexItem {
 
 /// Prefix operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UnaryOp {
+pub enum UnaryOperator {
     /// `-x`
     Neg,
     /// `+x`
@@ -145,20 +145,20 @@ pub enum UnaryOp {
     Invert,
 }
 
-impl UnaryOp {
+impl UnaryOperator {
     /// The operator as written in source.
     pub fn symbol(self) -> &'static str {
         match self {
-            UnaryOp::Neg => "-",
-            UnaryOp::Plus => "+",
-            UnaryOp::Invert => "~",
+            UnaryOperator::Neg => "-",
+            UnaryOperator::Plus => "+",
+            UnaryOperator::Invert => "~",
         }
     }
 }
 
 /// Binary (infix) operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum BinaryOp {
+pub enum BinaryOperator {
     /// `+`
     Add,
     /// `-`
@@ -195,27 +195,27 @@ pub enum BinaryOp {
     Ge,
 }
 
-impl BinaryOp {
+impl BinaryOperator {
     /// The operator as written in source.
     pub fn symbol(self) -> &'static str {
         match self {
-            BinaryOp::Add => "+",
-            BinaryOp::Sub => "-",
-            BinaryOp::Mul => "*",
-            BinaryOp::Div => "/",
-            BinaryOp::FloorDiv => "//",
-            BinaryOp::Mod => "%",
-            BinaryOp::Pow => "**",
-            BinaryOp::MatMul => "@",
-            BinaryOp::BitAnd => "&",
-            BinaryOp::BitOr => "|",
-            BinaryOp::BitXor => "^",
-            BinaryOp::Eq => "==",
-            BinaryOp::Ne => "!=",
-            BinaryOp::Lt => "<",
-            BinaryOp::Le => "<=",
-            BinaryOp::Gt => ">",
-            BinaryOp::Ge => ">=",
+            BinaryOperator::Add => "+",
+            BinaryOperator::Sub => "-",
+            BinaryOperator::Mul => "*",
+            BinaryOperator::Div => "/",
+            BinaryOperator::FloorDiv => "//",
+            BinaryOperator::Mod => "%",
+            BinaryOperator::Pow => "**",
+            BinaryOperator::MatMul => "@",
+            BinaryOperator::BitAnd => "&",
+            BinaryOperator::BitOr => "|",
+            BinaryOperator::BitXor => "^",
+            BinaryOperator::Eq => "==",
+            BinaryOperator::Ne => "!=",
+            BinaryOperator::Lt => "<",
+            BinaryOperator::Le => "<=",
+            BinaryOperator::Gt => ">",
+            BinaryOperator::Ge => ">=",
         }
     }
 
@@ -223,18 +223,23 @@ impl BinaryOp {
     pub fn is_comparison(self) -> bool {
         matches!(
             self,
-            BinaryOp::Eq | BinaryOp::Ne | BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge
+            BinaryOperator::Eq
+                | BinaryOperator::Ne
+                | BinaryOperator::Lt
+                | BinaryOperator::Le
+                | BinaryOperator::Gt
+                | BinaryOperator::Ge
         )
     }
 }
 
-impl fmt::Display for UnaryOp {
+impl fmt::Display for UnaryOperator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.symbol())
     }
 }
 
-impl fmt::Display for BinaryOp {
+impl fmt::Display for BinaryOperator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.symbol())
     }
@@ -366,11 +371,11 @@ mod tests {
     fn display_compound() {
         let e = Expr {
             kind: ExprKind::Binary {
-                op: BinaryOp::Add,
+                op: BinaryOperator::Add,
                 op_span: Span::new(2, 3),
                 lhs: Box::new(name("a", 0)),
                 rhs: Box::new(Expr {
-                    kind: ExprKind::Unary { op: UnaryOp::Neg, operand: Box::new(name("b", 5)) },
+                    kind: ExprKind::Unary { op: UnaryOperator::Neg, operand: Box::new(name("b", 5)) },
                     span: Span::new(4, 6),
                 }),
             },
@@ -394,7 +399,7 @@ mod tests {
             span: Span::default(),
         };
         assert_eq!(idx.to_string(), "x[::s, None, ...]");
-        assert!(BinaryOp::Le.is_comparison());
-        assert!(!BinaryOp::BitOr.is_comparison());
+        assert!(BinaryOperator::Le.is_comparison());
+        assert!(!BinaryOperator::BitOr.is_comparison());
     }
 }

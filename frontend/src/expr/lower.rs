@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use switchyard_ir::{DType, Device, IrError};
 
-use super::ast::{BinaryOp as B, Expr, ExprKind, IndexItem, Span, UnaryOp as U};
+use super::ast::{BinaryOperator as B, Expr, ExprKind, IndexItem, Span, UnaryOperator as U};
 use super::error::ExprError;
 use super::parser::parse;
 use crate::error::{Error, Result};

@@ -10,7 +10,7 @@
 //! and errors are passed around boxed and error construction lives in cold
 //! helpers, which keeps the per-level stack usage small even in debug builds.
 
-use super::ast::{BinaryOp, Expr, ExprKind, IndexItem, Span, UnaryOp};
+use super::ast::{BinaryOperator, Expr, ExprKind, IndexItem, Span, UnaryOperator};
 use super::error::{column, ExprError};
 use super::lexer::{tokenize, Token, TokenKind};
 
@@ -62,39 +62,39 @@ struct Parser<'a> {
 
 /// Binding power of the left-associative binary operators handled by
 /// [`Parser::parse_binary`].
-fn binary_op(kind: &TokenKind) -> Option<(BinaryOp, u8)> {
+fn binary_op(kind: &TokenKind) -> Option<(BinaryOperator, u8)> {
     Some(match kind {
-        TokenKind::Pipe => (BinaryOp::BitOr, 1),
-        TokenKind::Caret => (BinaryOp::BitXor, 2),
-        TokenKind::Amp => (BinaryOp::BitAnd, 3),
-        TokenKind::Plus => (BinaryOp::Add, 4),
-        TokenKind::Minus => (BinaryOp::Sub, 4),
-        TokenKind::Star => (BinaryOp::Mul, 5),
-        TokenKind::Slash => (BinaryOp::Div, 5),
-        TokenKind::DoubleSlash => (BinaryOp::FloorDiv, 5),
-        TokenKind::Percent => (BinaryOp::Mod, 5),
-        TokenKind::At => (BinaryOp::MatMul, 5),
+        TokenKind::Pipe => (BinaryOperator::BitOr, 1),
+        TokenKind::Caret => (BinaryOperator::BitXor, 2),
+        TokenKind::Amp => (BinaryOperator::BitAnd, 3),
+        TokenKind::Plus => (BinaryOperator::Add, 4),
+        TokenKind::Minus => (BinaryOperator::Sub, 4),
+        TokenKind::Star => (BinaryOperator::Mul, 5),
+        TokenKind::Slash => (BinaryOperator::Div, 5),
+        TokenKind::DoubleSlash => (BinaryOperator::FloorDiv, 5),
+        TokenKind::Percent => (BinaryOperator::Mod, 5),
+        TokenKind::At => (BinaryOperator::MatMul, 5),
         _ => return None,
     })
 }
 
-fn comparison_op(kind: &TokenKind) -> Option<BinaryOp> {
+fn comparison_op(kind: &TokenKind) -> Option<BinaryOperator> {
     Some(match kind {
-        TokenKind::EqEq => BinaryOp::Eq,
-        TokenKind::NotEq => BinaryOp::Ne,
-        TokenKind::Lt => BinaryOp::Lt,
-        TokenKind::Le => BinaryOp::Le,
-        TokenKind::Gt => BinaryOp::Gt,
-        TokenKind::Ge => BinaryOp::Ge,
+        TokenKind::EqEq => BinaryOperator::Eq,
+        TokenKind::NotEq => BinaryOperator::Ne,
+        TokenKind::Lt => BinaryOperator::Lt,
+        TokenKind::Le => BinaryOperator::Le,
+        TokenKind::Gt => BinaryOperator::Gt,
+        TokenKind::Ge => BinaryOperator::Ge,
         _ => return None,
     })
 }
 
-fn unary_op(kind: &TokenKind) -> Option<UnaryOp> {
+fn unary_op(kind: &TokenKind) -> Option<UnaryOperator> {
     Some(match kind {
-        TokenKind::Minus => UnaryOp::Neg,
-        TokenKind::Plus => UnaryOp::Plus,
-        TokenKind::Tilde => UnaryOp::Invert,
+        TokenKind::Minus => UnaryOperator::Neg,
+        TokenKind::Plus => UnaryOperator::Plus,
+        TokenKind::Tilde => UnaryOperator::Invert,
         _ => return None,
     })
 }
@@ -143,7 +143,7 @@ impl<'a> Parser<'a> {
         Ok(Node { expr: Box::new(Expr { kind, span }), height })
     }
 
-    fn binary(&self, op: BinaryOp, op_span: Span, lhs: Node, rhs: Node) -> PResult<Node> {
+    fn binary(&self, op: BinaryOperator, op_span: Span, lhs: Node, rhs: Node) -> PResult<Node> {
         let span = lhs.expr.span.to(rhs.expr.span);
         let height = lhs.height.max(rhs.height);
         let kind = ExprKind::Binary { op, op_span, lhs: lhs.expr, rhs: rhs.expr };
@@ -219,7 +219,7 @@ impl<'a> Parser<'a> {
     /// Called with the second comparison operator as the current token.
     #[cold]
     #[inline(never)]
-    fn chained_comparison(&mut self, op: BinaryOp, lhs: Span, mid: Span) -> Box<ExprError> {
+    fn chained_comparison(&mut self, op: BinaryOperator, lhs: Span, mid: Span) -> Box<ExprError> {
         let op2 = comparison_op(&self.peek().kind).unwrap_or(op);
         let op2_span = self.bump();
         let a = self.text(lhs);
@@ -303,7 +303,7 @@ impl<'a> Parser<'a> {
         result
     }
 
-    fn parse_prefixed(&mut self, op: UnaryOp) -> PResult<Node> {
+    fn parse_prefixed(&mut self, op: UnaryOperator) -> PResult<Node> {
         let op_span = self.bump();
         let operand = self.parse_unary()?;
         let span = op_span.to(operand.expr.span);
@@ -327,7 +327,7 @@ impl<'a> Parser<'a> {
         let op_span = self.bump();
         // The exponent is a unary expression: `2**-1`; `a**b**c` nests right.
         let exponent = self.parse_unary()?;
-        self.binary(BinaryOp::Pow, op_span, base, exponent)
+        self.binary(BinaryOperator::Pow, op_span, base, exponent)
     }
 
     /// Dispatch only: the work happens in helpers so that this frame, which
@@ -775,7 +775,7 @@ mod tests {
         let ExprKind::Binary { op, op_span, lhs, rhs } = e.kind else {
             panic!("not binary");
         };
-        assert_eq!(op, BinaryOp::Add);
+        assert_eq!(op, BinaryOperator::Add);
         assert_eq!(op_span, Span::new(3, 4));
         assert_eq!(lhs.span, Span::new(1, 2));
         assert_eq!(rhs.span, Span::new(5, 8));
