@@ -39,7 +39,7 @@
 use std::fmt;
 
 use switchyard_ir::{
-    catalog, infer, BinaryOp, DType, DeviceKind, Op, ReduceOp, Scalar, Shape, TensorType, UnaryOp,
+    catalog, infer, BinaryOp, DType, DeviceKind, Op, ReduceOp, Scalar, SeededRng, Shape, TensorType, UnaryOp,
 };
 
 use switchyard_lower::ReferenceBackend;
@@ -419,18 +419,19 @@ fn build_spec(op: &Op, case: &Case) -> Option<KernelSpec> {
     Some(KernelSpec { inputs: case.inputs.clone(), nodes, outputs: vec![last] })
 }
 
-/// `n` seeded pseudo-random values, uniform in `[-20, 20)` (xorshift64: the same on every
-/// platform). Also the test data of the backends' own tests.
+/// `n` seeded pseudo-random values, uniform in `[-20, 20)`, drawn from the project's one
+/// generator ([`SeededRng`]: the same on every platform). Also the test data of the backends'
+/// own tests.
 pub fn randoms(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 40.0
-        })
-        .collect()
+    let mut rng = SeededRng::new(seed);
+    (0..n).map(|_| plus_minus_20(rng.next_unit())).collect()
+}
+
+/// `u` in `[0, 1)` (a multiple of 2^-53, as [`SeededRng::next_unit`] gives) mapped onto
+/// `[-20, 20)`: minus 0.5 is exact, and times 40 the largest, 20 - 5 * 2^-50, rounds to
+/// 20 - 2^-48, so -20 is reached and 20 never is.
+fn plus_minus_20(u: f64) -> f64 {
+    (u - 0.5) * 40.0
 }
 
 /// Special values first, then seeded randoms, `n` in all, as `f64` (converted per dtype).
@@ -1143,6 +1144,25 @@ fn run_node_by_node(backend: &dyn Backend, spec: &KernelSpec, inputs: &[Vec<u8>]
 mod tests {
     use super::*;
     use switchyard_cranelift::CraneliftBackend;
+
+    #[test]
+    fn randoms_are_the_seeded_generator_mapped_to_minus_20_to_20() {
+        let mut rng = SeededRng::new(5);
+        let want: Vec<f64> = (0..8).map(|_| plus_minus_20(rng.next_unit())).collect();
+        assert_eq!(randoms(8, 5), want);
+        assert_eq!(randoms(1000, 9), randoms(1000, 9));
+        assert_ne!(randoms(8, 9), randoms(8, 10));
+        let v = randoms(100_000, 1);
+        assert!(v.iter().all(|x| (-20.0..20.0).contains(x)), "out of [-20, 20)");
+        let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+        assert!(lo < -19.9 && hi > 19.9, "[{lo}, {hi}]: not spread over the range");
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        assert!(mean.abs() < 0.2, "mean {mean}");
+        // The ends: 0 maps to -20 exactly, the largest unit value to just below 20.
+        assert_eq!(plus_minus_20(0.0), -20.0);
+        let largest = ((1u64 << 53) - 1) as f64 / (1u64 << 53) as f64;
+        assert_eq!(plus_minus_20(largest), 20.0 - 2f64.powi(-48));
+    }
 
     #[test]
     fn the_reference_conforms_to_itself() {

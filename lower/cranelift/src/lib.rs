@@ -312,4 +312,6 @@ impl Backend for CraneliftBackend {
     }
 }
 #[cfg(test)]
+mod golden;
+#[cfg(test)]
 mod tests;

@@ -472,7 +472,7 @@ mod tests {
     //! both threading paths; refusals. (Placement next to `cpu.cranelift` is tested in the
     //! facade's `tests/integration/placement.rs`, where the default registry is.)
 
-    use switchyard_ir::{infer, BinaryOp, Shape};
+    use switchyard_ir::{infer, BinaryOp, SeededRng, Shape};
 
     use super::*;
     use switchyard_conformance::{aligned, decode as floats, encode, randoms};
@@ -499,14 +499,12 @@ mod tests {
     /// Random values with NaN, infinities and signed zeros sprinkled in (about 1 in `every`).
     fn with_specials(n: usize, seed: u64, every: usize) -> Vec<f64> {
         let specials = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0];
-        let mut v = randoms(n, seed);
-        for (i, x) in v.iter_mut().enumerate() {
-            let h = (i as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D).wrapping_add(seed) >> 40;
-            if (h as usize).is_multiple_of(every) {
-                *x = specials[(h as usize / every) % specials.len()];
-            }
-        }
-        v
+        // Which elements turn special is a stream of its own (`randoms` draws from `seed`).
+        let mut rng = SeededRng::new(!seed);
+        randoms(n, seed)
+            .into_iter()
+            .map(|x| if rng.below(every) == 0 { *rng.pick(&specials) } else { x })
+            .collect()
     }
 
     /// The values in `dtype`, in an 8-byte-aligned buffer (as the runtime's are).
