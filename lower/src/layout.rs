@@ -294,6 +294,10 @@ mod tests {
     fn strides_row_major_and_broadcast() {
         assert_eq!(row_major_strides(&[2, 3, 4]).as_slice(), &[12, 4, 1]);
         assert_eq!(row_major_strides(&[]).as_slice(), &[] as &[isize]);
+        // The strides of an empty value stay bounded (the `Shape` invariant bounds the
+        // non-zero extents), and a zero extent ends the products.
+        let empty = Shape::new(&[0, Shape::MAX_ELEMENTS]).unwrap();
+        assert_eq!(row_major_strides(empty.dims()).as_slice(), &[Shape::MAX_ELEMENTS as isize, 1]);
         assert_eq!(broadcast_strides(&[3, 1], &[1, 1], &[2, 3, 4]).as_slice(), &[0, 1, 0]);
     }
 

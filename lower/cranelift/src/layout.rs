@@ -2,6 +2,7 @@
 //! axes collapsed so that contiguous work becomes one long inner loop.
 
 use switchyard_ir::Shape;
+use switchyard_lower::layout::{self, row_major_strides};
 
 /// The collapsed iteration space of a kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,24 +36,11 @@ impl IterSpace {
     }
 }
 
-/// Element strides of `input` broadcast against `out` (0 along broadcast axes).
+/// Element strides of `input` broadcast against `out` (0 along broadcast axes): the core's
+/// layout algebra, as the non-negative strides of a row-major value.
 fn broadcast_strides(input: &Shape, out: &Shape) -> Vec<usize> {
-    let own = input.strides();
-    let offset = out.rank() - input.rank();
-    (0..out.rank())
-        .map(|d| {
-            if d < offset {
-                0
-            } else {
-                let k = d - offset;
-                if input.dims()[k] == 1 && out.dims()[d] != 1 {
-                    0
-                } else {
-                    own[k]
-                }
-            }
-        })
-        .collect()
+    let own = row_major_strides(input.dims());
+    layout::broadcast_strides(input.dims(), &own, out.dims()).iter().map(|s| s.unsigned_abs()).collect()
 }
 
 /// The iteration space of an output shape over inputs broadcast to it.
@@ -64,7 +52,7 @@ pub fn iter_space(out: &Shape, inputs: &[Shape]) -> IterSpace {
 /// `split`, and the inner axis always comes from them (extent 1 when they are all size 1), so
 /// each output row of a reduction is a whole number of consecutive collapsed rows.
 pub fn iter_space_split(out: &Shape, inputs: &[Shape], split: usize) -> IterSpace {
-    let out_strides = out.strides();
+    let out_strides: Vec<usize> = row_major_strides(out.dims()).iter().map(|s| s.unsigned_abs()).collect();
     let mut dims: Vec<usize> = Vec::new();
     let mut reduced: Vec<bool> = Vec::new();
     let mut strides: Vec<Vec<usize>> = vec![Vec::new(); inputs.len() + 1];
