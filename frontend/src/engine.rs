@@ -26,7 +26,7 @@ pub(crate) struct GraphKey {
 impl GraphKey {
     /// The key of `outputs` in `g` (signature as computed by the caller).
     pub fn of(
-        g: &switchyard_ir::Graph,
+        g: &switchyard_ir::IrGraph,
         outputs: &[NodeId],
         signature: Vec<InputDecl>,
         device: Device,

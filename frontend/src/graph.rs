@@ -15,7 +15,7 @@ use crate::operand::Literal;
 use crate::tensor::Tensor;
 
 struct Inner {
-    ir: Mutex<switchyard_ir::Graph>,
+    ir: Mutex<switchyard_ir::IrGraph>,
     engine: Engine,
     /// The expression text each node was built from, where it was built from text.
     texts: Mutex<HashMap<NodeId, String>>,
@@ -56,7 +56,7 @@ impl Graph {
     pub fn with_engine(engine: Engine) -> Graph {
         Graph {
             inner: Arc::new(Inner {
-                ir: Mutex::new(switchyard_ir::Graph::new()),
+                ir: Mutex::new(switchyard_ir::IrGraph::new()),
                 engine,
                 texts: Mutex::new(HashMap::new()),
             }),
@@ -68,7 +68,7 @@ impl Graph {
         &self.inner.engine
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, switchyard_ir::Graph> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, switchyard_ir::IrGraph> {
         // A panic while holding the lock cannot leave the graph half-updated: `add` mutates
         // only after every check has passed. So a poisoned lock is still consistent.
         self.inner.ir.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -94,7 +94,7 @@ impl Graph {
     }
 
     /// A copy of the IR graph built so far.
-    pub fn to_ir(&self) -> switchyard_ir::Graph {
+    pub fn to_ir(&self) -> switchyard_ir::IrGraph {
         self.lock().clone()
     }
 

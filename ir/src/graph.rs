@@ -13,7 +13,7 @@ use crate::op::Op;
 use crate::typing::{infer, TensorType};
 use crate::{DType, Shape};
 
-/// The id of a node in one [`Graph`]. Ids grow in insertion order, which is a topological
+/// The id of a node in one [`IrGraph`]. Ids grow in insertion order, which is a topological
 /// order: a node's inputs always have smaller ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
@@ -80,16 +80,16 @@ impl Node {
 /// Invariants: every node was type-checked by [`infer`] when added; identical
 /// `(op, inputs)` pairs are one node (hash-consing); input names are unique.
 #[derive(Clone, Default)]
-pub struct Graph {
+pub struct IrGraph {
     graph: DiGraph<Node, u32, u32>,
     dedup: HashMap<(Op, NodeInputs), NodeId>,
     input_names: HashMap<String, NodeId>,
 }
 
-impl Graph {
+impl IrGraph {
     /// An empty graph.
-    pub fn new() -> Graph {
-        Graph::default()
+    pub fn new() -> IrGraph {
+        IrGraph::default()
     }
 
     /// Adds `op` applied to `inputs`, type-checking it; returns the existing node when an
@@ -272,7 +272,7 @@ impl fmt::Display for OpAttrs<'_> {
 }
 
 struct NodeDisplay<'a> {
-    graph: &'a Graph,
+    graph: &'a IrGraph,
     id: NodeId,
 }
 
@@ -283,7 +283,7 @@ impl fmt::Display for NodeDisplay<'_> {
 }
 
 /// One line per node, in topological order.
-impl fmt::Display for Graph {
+impl fmt::Display for IrGraph {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (id, _) in self.nodes() {
             self.fmt_node(id, f)?;
@@ -293,7 +293,7 @@ impl fmt::Display for Graph {
     }
 }
 
-impl fmt::Debug for Graph {
+impl fmt::Debug for IrGraph {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
     }
@@ -306,14 +306,14 @@ mod tests {
     use crate::Scalar;
     use expect_test::expect;
 
-    fn input(g: &mut Graph, name: &str, dims: &[usize]) -> NodeId {
+    fn input(g: &mut IrGraph, name: &str, dims: &[usize]) -> NodeId {
         g.add(Op::Input { name: name.into(), dtype: DType::F32, shape: Shape::new(dims).unwrap() }, &[])
             .unwrap()
     }
 
     #[test]
     fn identical_nodes_are_hash_consed() {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let x = input(&mut g, "x", &[4]);
         let a = g.add(Op::Unary(UnaryOp::Exp), &[x]).unwrap();
         let b = g.add(Op::Unary(UnaryOp::Exp), &[x]).unwrap();
@@ -328,7 +328,7 @@ mod tests {
 
     #[test]
     fn reachable_marks_what_the_outputs_depend_on() {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let x = input(&mut g, "x", &[4]);
         let y = input(&mut g, "y", &[4]);
         let e = g.add(Op::Unary(UnaryOp::Exp), &[x]).unwrap();
@@ -340,7 +340,7 @@ mod tests {
 
     #[test]
     fn an_input_redeclared_with_another_type_is_refused() {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         input(&mut g, "x", &[4]);
         let e = g
             .add(Op::Input { name: "x".into(), dtype: DType::F64, shape: Shape::vector(4) }, &[])
@@ -351,7 +351,7 @@ mod tests {
 
     #[test]
     fn bad_inputs_and_eager_ops_are_refused() {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let x = input(&mut g, "x", &[4]);
         assert_eq!(g.add(Op::Unary(UnaryOp::Exp), &[NodeId(9)]).unwrap_err().kind(), K::BadInput);
         assert_eq!(g.add(Op::Binary(BinaryOp::Add), &[x]).unwrap_err().kind(), K::BadInput);
@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn validation_accepts_what_add_built_and_printing_is_one_line_per_node() {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let x = input(&mut g, "x", &[2, 3]);
         let e = g.add(Op::Unary(UnaryOp::Exp), &[x]).unwrap();
         let s = g

@@ -1,7 +1,7 @@
-//! Reading the printed IR back: [`Graph::parse`] turns the text that `Display for Graph`
+//! Reading the printed IR back: [`IrGraph::parse`] turns the text that `Display for IrGraph`
 //! prints into the same graph, so that tests can be written as text in, text out.
 //!
-//! The syntax is documented on [`Graph::parse`].
+//! The syntax is documented on [`IrGraph::parse`].
 //!
 //! Errors are values ([`ParseError`]) with the line and column; no input makes the parser
 //! panic.
@@ -9,29 +9,29 @@
 use std::fmt;
 
 use crate::error::IrError;
-use crate::graph::{Graph, NodeId};
+use crate::graph::{IrGraph, NodeId};
 use crate::op::{catalog, Axes, Op, ReduceOp, SliceAxis};
 use crate::{DType, Device, Scalar, Shape, TensorType};
 
-/// A graph read back from its printed form by [`Graph::parse`], with what the text named:
+/// A graph read back from its printed form by [`IrGraph::parse`], with what the text named:
 /// the node each printed id became, and the outputs of the `return` line.
 ///
-/// Prints as the graph followed by its `return` line ([`Graph::display_with_outputs`]).
+/// Prints as the graph followed by its `return` line ([`IrGraph::display_with_outputs`]).
 #[derive(Clone, Debug)]
 pub struct ParsedGraph {
-    graph: Graph,
+    graph: IrGraph,
     ids: Vec<NodeId>,
     outputs: Vec<NodeId>,
 }
 
 impl ParsedGraph {
     /// The graph.
-    pub fn graph(&self) -> &Graph {
+    pub fn graph(&self) -> &IrGraph {
         &self.graph
     }
 
     /// The graph, dropping the id mapping and the outputs.
-    pub fn into_graph(self) -> Graph {
+    pub fn into_graph(self) -> IrGraph {
         self.graph
     }
 
@@ -41,7 +41,7 @@ impl ParsedGraph {
     }
 
     /// The node that the printed id `%printed` became, or `None` if the text defines no such id.
-    /// Differs from `%printed` only after a duplicate line (see [`Graph::parse`]).
+    /// Differs from `%printed` only after a duplicate line (see [`IrGraph::parse`]).
     pub fn node(&self, printed: usize) -> Option<NodeId> {
         self.ids.get(printed).copied()
     }
@@ -84,7 +84,7 @@ impl ParseError {
         &self.message
     }
 
-    /// The IR error behind this one, when a line was well formed but [`Graph::add`] refused
+    /// The IR error behind this one, when a line was well formed but [`IrGraph::add`] refused
     /// the node (ill-typed, eager-only, ...).
     pub fn ir_error(&self) -> Option<&IrError> {
         self.ir.as_ref()
@@ -103,10 +103,10 @@ impl std::error::Error for ParseError {
     }
 }
 
-impl Graph {
-    /// Parses the printed form of a graph, what `Display for Graph` writes (and
-    /// [`Graph::display_with_outputs`], with the outputs), by re-adding every node through
-    /// [`Graph::add`]. Errors say where (line and column) and what; no input makes it panic.
+impl IrGraph {
+    /// Parses the printed form of a graph, what `Display for IrGraph` writes (and
+    /// [`IrGraph::display_with_outputs`], with the outputs), by re-adding every node through
+    /// [`IrGraph::add`]. Errors say where (line and column) and what; no input makes it panic.
     ///
     /// The syntax is the printed form, one node per line, plus comments and an outputs line:
     ///
@@ -121,7 +121,7 @@ impl Graph {
     ///
     /// - Ids are numbered in order from `%0`: the k-th node line defines `%k`, and a node uses
     ///   only ids defined on earlier lines.
-    /// - Each line is re-added through `Graph::add`, so it is type-checked like any node built
+    /// - Each line is re-added through `IrGraph::add`, so it is type-checked like any node built
     ///   in code, and the type after ` : ` must equal the inferred one. Source ops take from it
     ///   what their printed attributes leave out: `input`'s dtype and shape, `full`'s shape and
     ///   the dtype of its value, `arange`'s dtype and length.
@@ -130,10 +130,10 @@ impl Graph {
     /// - The optional last line `return %a, %b, ...` names the graph's outputs, in order (an id
     ///   may repeat). Only comments may follow it. Without it there are no outputs.
     /// - Duplicate lines: a line with the same op and operands as an earlier one becomes that
-    ///   earlier node, as `Graph::add` hash-conses; both printed ids then map to it
+    ///   earlier node, as `IrGraph::add` hash-conses; both printed ids then map to it
     ///   ([`ParsedGraph::node`]), and the graph prints with fewer lines, renumbered.
     pub fn parse(text: &str) -> Result<ParsedGraph, ParseError> {
-        let mut parser = Parser { graph: Graph::new(), ids: Vec::new(), outputs: None };
+        let mut parser = Parser { graph: IrGraph::new(), ids: Vec::new(), outputs: None };
         for (index, line) in text.lines().enumerate() {
             let mut cur = Cursor { text: line, number: index + 1, pos: 0 };
             cur.skip_ws();
@@ -162,14 +162,14 @@ impl Graph {
     }
 
     /// The printed graph followed by a `return` line naming `outputs` (no such line when
-    /// `outputs` is empty): the text [`Graph::parse`] reads back as this graph and outputs.
+    /// `outputs` is empty): the text [`IrGraph::parse`] reads back as this graph and outputs.
     pub fn display_with_outputs<'a>(&'a self, outputs: &'a [NodeId]) -> impl fmt::Display + 'a {
         WithOutputs { graph: self, outputs }
     }
 }
 
 struct WithOutputs<'a> {
-    graph: &'a Graph,
+    graph: &'a IrGraph,
     outputs: &'a [NodeId],
 }
 
@@ -192,7 +192,7 @@ const MAX_DEPTH: usize = 8;
 
 /// The state of one parse: the graph so far and the node each printed id became.
 struct Parser {
-    graph: Graph,
+    graph: IrGraph,
     ids: Vec<NodeId>,
     outputs: Option<Vec<NodeId>>,
 }
@@ -858,9 +858,9 @@ mod tests {
 
     /// Prints `g` with `outputs`, parses it back and checks that the result is the same graph
     /// (node for node, floats by bits), prints the same text and names the same outputs.
-    fn assert_round_trip(g: &Graph, outputs: &[NodeId]) -> String {
+    fn assert_round_trip(g: &IrGraph, outputs: &[NodeId]) -> String {
         let text = g.display_with_outputs(outputs).to_string();
-        let parsed = Graph::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let parsed = IrGraph::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(parsed.to_string(), text);
         assert_eq!(parsed.graph().len(), g.len(), "{text}");
         for ((id, a), (_, b)) in g.nodes().zip(parsed.graph().nodes()) {
@@ -877,8 +877,8 @@ mod tests {
     }
 
     /// A graph with every lazy op of the catalog and every attribute form of the printer.
-    fn every_op() -> (Graph, Vec<NodeId>) {
-        let mut g = Graph::new();
+    fn every_op() -> (IrGraph, Vec<NodeId>) {
+        let mut g = IrGraph::new();
         let mut add = |op: Op, inputs: &[NodeId]| g.add(op, inputs).unwrap_or_else(|e| panic!("{e}"));
         let input = |name: &str, dtype: DType, dims: &[usize]| Op::Input {
             name: name.into(),
@@ -1061,8 +1061,8 @@ mod tests {
 
     /// A random well-typed graph: ops drawn from the whole catalog with random attributes
     /// over random earlier nodes; ill-typed draws are skipped.
-    fn random_graph(rng: &mut SeededRng, attempts: usize) -> (Graph, Vec<NodeId>) {
-        let mut g = Graph::new();
+    fn random_graph(rng: &mut SeededRng, attempts: usize) -> (IrGraph, Vec<NodeId>) {
+        let mut g = IrGraph::new();
         let dtypes = DType::ALL;
         let dims_pool: [&[usize]; 6] = [&[], &[3], &[2, 3], &[1, 3], &[2, 1, 2], &[0, 2]];
         let mut nodes: Vec<NodeId> = Vec::new();
@@ -1199,20 +1199,20 @@ mod tests {
                 }
             }
             let mangled: String = mangled.into_iter().collect();
-            if let Err(e) = Graph::parse(&mangled) {
+            if let Err(e) = IrGraph::parse(&mangled) {
                 assert!(e.line() >= 1 && e.column() >= 1 && !e.message().is_empty());
             }
         }
         let deep =
             format!("%0 = input(\"x\") : f32[2]\n%1 = pad(%0, widths={}) : f32[2]", "[".repeat(100_000));
-        assert_eq!(Graph::parse(&deep).unwrap_err().message(), "values are nested too deeply");
+        assert_eq!(IrGraph::parse(&deep).unwrap_err().message(), "values are nested too deeply");
     }
 
     #[test]
     fn comments_blank_lines_indentation_and_outputs_are_read() {
         let text = "# A test case.\r\n\n    %0 = input(\"x\") : f32[4]   # the input\r\n\t%1 = exp(%0):f32[4]\n  # done\n\
                     return %1,%0 , %1  # outputs\n\n# trailing comment\n";
-        let parsed = Graph::parse(text).unwrap();
+        let parsed = IrGraph::parse(text).unwrap();
         expect![[r#"
             %0 = input("x") : f32[4]
             %1 = exp(%0) : f32[4]
@@ -1220,7 +1220,7 @@ mod tests {
         "#]]
         .assert_eq(&parsed.to_string());
         assert_eq!(parsed.outputs(), &[NodeId::from_index(1), NodeId::from_index(0), NodeId::from_index(1)]);
-        let empty = Graph::parse("# nothing\n\n").unwrap();
+        let empty = IrGraph::parse("# nothing\n\n").unwrap();
         assert!(empty.graph().is_empty() && empty.outputs().is_empty());
     }
 
@@ -1238,10 +1238,10 @@ mod tests {
             %3 = var(%2, axes=[0]) : f64[3]
             %4 = nonzero(%0, size=2, fill=-1) : i64[2,2]
         "#]]
-        .assert_eq(&Graph::parse(text).unwrap().to_string());
+        .assert_eq(&IrGraph::parse(text).unwrap().to_string());
     }
 
-    /// Duplicate lines become one node, as `Graph::add` hash-conses: each printed id maps to
+    /// Duplicate lines become one node, as `IrGraph::add` hash-conses: each printed id maps to
     /// the node it became, and the graph prints renumbered.
     #[test]
     fn duplicate_lines_map_to_the_node_they_became() {
@@ -1251,7 +1251,7 @@ mod tests {
                     %3 = exp(%1) : f32[4]\n\
                     %4 = add(%2, %3) : f32[4]\n\
                     return %3, %4\n";
-        let parsed = Graph::parse(text).unwrap();
+        let parsed = IrGraph::parse(text).unwrap();
         let n = NodeId::from_index;
         assert_eq!(parsed.ids(), &[n(0), n(0), n(1), n(1), n(2)]);
         assert_eq!(parsed.node(3), Some(n(1)));
@@ -1267,16 +1267,17 @@ mod tests {
 
     #[test]
     fn errors_from_graph_add_keep_the_ir_error() {
-        let err = Graph::parse("%0 = input(\"x\") : f32[4]\n%1 = boolean_mask(%0, %0) : f32[4]").unwrap_err();
+        let err =
+            IrGraph::parse("%0 = input(\"x\") : f32[4]\n%1 = boolean_mask(%0, %0) : f32[4]").unwrap_err();
         assert_eq!(err.ir_error().map(|e| e.kind()), Some(IrErrorKind::NotLazy));
         assert!(std::error::Error::source(&err).is_some());
         assert_eq!((err.line(), err.column()), (2, 6));
-        let err = Graph::parse("%0 = input(\"x\") : f32[4]\n%1 = exp(%0) : f64[4]").unwrap_err();
+        let err = IrGraph::parse("%0 = input(\"x\") : f32[4]\n%1 = exp(%0) : f64[4]").unwrap_err();
         assert_eq!(err.ir_error(), None, "a type mismatch is the parser's own error");
     }
 
     fn check_error(text: &str, expect: Expect) {
-        let err = Graph::parse(text).map(|p| p.to_string()).unwrap_err();
+        let err = IrGraph::parse(text).map(|p| p.to_string()).unwrap_err();
         expect.assert_eq(&err.to_string());
     }
 

@@ -1,7 +1,7 @@
 //! A graph's input signature: the inputs a caller binds, each with its declared type and
 //! whether the requested outputs depend on it.
 
-use crate::graph::{Graph, NodeId};
+use crate::graph::{IrGraph, NodeId};
 use crate::op::Op;
 use crate::typing::TensorType;
 
@@ -19,7 +19,7 @@ pub struct InputDecl {
     pub required: bool,
 }
 
-impl Graph {
+impl IrGraph {
     /// Every declared input, in declaration order, with whether `outputs` depend on it.
     pub fn signature(&self, outputs: &[NodeId]) -> Vec<InputDecl> {
         let seen = self.reachable(outputs);
@@ -44,7 +44,7 @@ mod tests {
 
     #[test]
     fn the_signature_lists_every_input_and_what_the_outputs_need() {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let f32s = |n| Op::Input { name: n, dtype: DType::F32, shape: Shape::vector(3) };
         let x = g.add(f32s("x".into()), &[]).unwrap();
         let _unused = g.add(f32s("y".into()), &[]).unwrap();

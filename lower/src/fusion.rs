@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use switchyard_ir::{Category, Graph, NodeId, Op};
+use switchyard_ir::{Category, IrGraph, NodeId, Op};
 
 use crate::placement::{Placement, Runner};
 use crate::registry::Registry;
@@ -40,12 +40,17 @@ impl Group {
     }
 }
 
-fn is_constant(graph: &Graph, id: NodeId) -> bool {
+fn is_constant(graph: &IrGraph, id: NodeId) -> bool {
     matches!(graph.node(id).op(), Op::Full { .. })
 }
 
 /// Groups the placed nodes of `graph` into kernels, in execution order.
-pub fn group(graph: &Graph, placements: &[Placement], registry: &Registry, outputs: &[NodeId]) -> Vec<Group> {
+pub fn group(
+    graph: &IrGraph,
+    placements: &[Placement],
+    registry: &Registry,
+    outputs: &[NodeId],
+) -> Vec<Group> {
     let n = graph.len();
     let backend_of = |id: NodeId| match &placements[id.index()].runner {
         Runner::Nothing => None,

@@ -1,7 +1,7 @@
 //! Placement: which device every node runs on, and which backend of that device runs it.
 //! Devices change only at `to_device`; a backend is chosen by override, then priority.
 
-use switchyard_ir::{Category, Device, DeviceKind, Graph, NodeId, Op, TensorType};
+use switchyard_ir::{Category, Device, DeviceKind, IrGraph, NodeId, Op, TensorType};
 
 use crate::backend::{Backend, NodeQuery, Support};
 use crate::error::{LowerError, LowerErrorKind};
@@ -83,7 +83,7 @@ impl serde::Serialize for Placement {
 }
 
 /// Assigns every node of `graph` a device and a backend for a plan on `target`.
-pub fn place(graph: &Graph, target: Device, registry: &Registry) -> Result<Vec<Placement>, LowerError> {
+pub fn place(graph: &IrGraph, target: Device, registry: &Registry) -> Result<Vec<Placement>, LowerError> {
     check_listed(target, registry)?;
     let devices = assign_devices(graph, target)?;
     let mut out = Vec::with_capacity(graph.len());
@@ -149,7 +149,7 @@ fn check_listed(target: Device, registry: &Registry) -> Result<(), LowerError> {
 }
 
 fn choose_backend(
-    graph: &Graph,
+    graph: &IrGraph,
     id: NodeId,
     device: Device,
     query: &NodeQuery<'_>,
@@ -233,7 +233,7 @@ fn knows_then_supports(backend: &dyn Backend, query: &NodeQuery<'_>) -> Support 
 /// The device of every node: inputs on the target, `to_device` on its argument, anything
 /// else on the device of its operands, which must agree. Constants (sources without
 /// operands) go where their users are.
-fn assign_devices(graph: &Graph, target: Device) -> Result<Vec<Device>, LowerError> {
+fn assign_devices(graph: &IrGraph, target: Device) -> Result<Vec<Device>, LowerError> {
     let n = graph.len();
     let mut devices: Vec<Option<Device>> = vec![None; n];
     let is_constant = |id: NodeId| {

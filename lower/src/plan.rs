@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use switchyard_ir::OptimizerReport as Report;
 use switchyard_ir::{
-    DType, Device, Graph, InputDecl, NodeId, Op, OpSetVersion, Shape, TensorType, OP_SET_VERSION,
+    DType, Device, InputDecl, IrGraph, NodeId, Op, OpSetVersion, Shape, TensorType, OP_SET_VERSION,
 };
 
 use crate::error::LowerError;
@@ -207,7 +207,7 @@ pub struct Plan {
 #[derive(Clone, Debug)]
 pub struct PlanRequest<'a> {
     /// The optimized graph.
-    pub graph: &'a Graph,
+    pub graph: &'a IrGraph,
     /// Its outputs.
     pub outputs: &'a [NodeId],
     /// The inputs the graph declares (as built, before optimization), each with whether
@@ -356,7 +356,7 @@ pub fn build_plan(req: PlanRequest<'_>, registry: &Registry) -> Result<Plan, Low
 
 /// Liveness: frees every kernel-produced value after its last reader (outputs are never
 /// freed) and returns the peak bytes of kernel-produced values alive at once.
-fn schedule_frees(graph: &Graph, kernels: &mut [PlanStep], outputs: &[ValueInfo]) -> u64 {
+fn schedule_frees(graph: &IrGraph, kernels: &mut [PlanStep], outputs: &[ValueInfo]) -> u64 {
     let mut last_use: HashMap<NodeId, usize> = HashMap::new();
     let mut produced_at: HashMap<NodeId, usize> = HashMap::new();
     for k in kernels.iter() {

@@ -180,7 +180,7 @@ mod tests {
     use crate::reference::ReferenceBackend;
     use crate::{build_plan, PlanRequest};
     use switchyard_ir::OptimizerReport as Report;
-    use switchyard_ir::{DType, Device, Graph, Op, OpSetVersion, Shape, UnaryOp};
+    use switchyard_ir::{DType, Device, IrGraph, Op, OpSetVersion, Shape, UnaryOp};
 
     /// A toy backend: runs `exp` only, on the device kind and op set it is given.
     struct Toy {
@@ -260,8 +260,8 @@ mod tests {
         assert!(e.to_string().contains("cpu.fast"), "{e}");
     }
 
-    fn exp_graph() -> (Graph, Vec<switchyard_ir::NodeId>) {
-        let mut g = Graph::new();
+    fn exp_graph() -> (IrGraph, Vec<switchyard_ir::NodeId>) {
+        let mut g = IrGraph::new();
         let x =
             g.add(Op::Input { name: "x".into(), dtype: DType::F32, shape: Shape::vector(4) }, &[]).unwrap();
         let e = g.add(Op::Unary(UnaryOp::Exp), &[x]).unwrap();
@@ -271,7 +271,7 @@ mod tests {
 
     fn plan(
         r: &Registry,
-        g: &Graph,
+        g: &IrGraph,
         outs: &[switchyard_ir::NodeId],
         device: Device,
     ) -> Result<crate::Plan, LowerError> {
@@ -335,7 +335,7 @@ mod tests {
 
     #[test]
     fn mixing_devices_without_to_device_is_an_error() {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let x =
             g.add(Op::Input { name: "x".into(), dtype: DType::F32, shape: Shape::vector(4) }, &[]).unwrap();
         let on_gpu = g.add(Op::ToDevice(Device::gpu(0)), &[x]).unwrap();
@@ -348,7 +348,7 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("add(%2, %0)") && msg.contains("to_device"), "{msg}");
         // With an explicit transfer back, the plan has two copies the runtime performs.
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let x =
             g.add(Op::Input { name: "x".into(), dtype: DType::F32, shape: Shape::vector(4) }, &[]).unwrap();
         let on_gpu = g.add(Op::ToDevice(Device::gpu(0)), &[x]).unwrap();

@@ -3,7 +3,7 @@
 //! ([`switchyard_ir::elementwise`]), so it is the value every backend must produce.
 
 use switchyard_ir::elementwise::{binary_scalar, clip_scalar, unary_scalar};
-use switchyard_ir::{BinaryOp, Graph, NodeId, Op, ReduceOp, Scalar, TensorType};
+use switchyard_ir::{BinaryOp, IrGraph, NodeId, Op, ReduceOp, Scalar, TensorType};
 
 use crate::Report;
 
@@ -16,7 +16,7 @@ impl ConstFolder {
     /// folded. `ty` is the node's inferred type.
     pub fn fold(
         &self,
-        graph: &Graph,
+        graph: &IrGraph,
         op: &Op,
         inputs: &[NodeId],
         ty: &TensorType,
@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn folds_scalar_subgraphs_and_drops_dead_nodes() {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let x =
             g.add(Op::Input { name: "x".into(), dtype: DType::F32, shape: Shape::vector(4) }, &[]).unwrap();
         let two = g.add(Op::Full { value: Scalar::F32(2.0), shape: Shape::scalar() }, &[]).unwrap();
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn folding_keeps_nan() {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let neg = g.add(Op::Full { value: Scalar::F64(-1.0), shape: Shape::vector(3) }, &[]).unwrap();
         let s = g.add(Op::Unary(UnaryOp::Sqrt), &[neg]).unwrap();
         let out = optimize(&g, &[s], &Options::default()).unwrap();
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn no_opt_only_drops_dead_nodes() {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let a = g.add(Op::Full { value: Scalar::I32(2), shape: Shape::scalar() }, &[]).unwrap();
         let b = g.add(Op::Unary(UnaryOp::Neg), &[a]).unwrap();
         let out = optimize(&g, &[b], &Options::none()).unwrap();

@@ -1,7 +1,7 @@
 //! Dead-code elimination: rebuild a graph with only the nodes the outputs reach.
 //! Always safe: an unreachable node cannot affect an output.
 
-use switchyard_ir::{Graph, IrError, NodeId};
+use switchyard_ir::{IrError, IrGraph, NodeId};
 
 use crate::const_fold::ConstFolder;
 use crate::{Origins, Report};
@@ -11,11 +11,11 @@ use crate::{Origins, Report};
 /// stands for the node it copies, a folded constant for the node whose value it is, and a
 /// node that hash-consing made of several (equal once their operands were folded) for each.
 pub fn rebuild(
-    graph: &Graph,
+    graph: &IrGraph,
     outputs: &[NodeId],
     folder: Option<&ConstFolder>,
     report: &mut Report,
-) -> Result<(Graph, Vec<NodeId>, Origins), IrError> {
+) -> Result<(IrGraph, Vec<NodeId>, Origins), IrError> {
     if let Some(bad) = outputs.iter().find(|o| graph.get(**o).is_none()) {
         return Err(IrError::new(
             switchyard_ir::IrErrorKind::BadInput,
@@ -28,7 +28,7 @@ pub fn rebuild(
     if dropped > 0 {
         *report.rules.entry("dce".to_string()).or_insert(0) += dropped;
     }
-    let mut new = Graph::new();
+    let mut new = IrGraph::new();
     let mut map: Vec<Option<NodeId>> = vec![None; graph.len()];
     let mut origins = Origins::default();
     for (id, node) in graph.nodes() {

@@ -12,7 +12,7 @@
 //! Invariants:
 //! - A pass never changes a result: folded values are computed with the same element
 //!   semantics ([`switchyard_ir::elementwise`]) as the reference backend, NaN stays NaN.
-//! - The output graph is valid (every node re-inferred by `Graph::add`), and the i-th output
+//! - The output graph is valid (every node re-inferred by `IrGraph::add`), and the i-th output
 //!   of the result computes what the i-th requested output computed.
 //! - Deterministic: with the default options (no time limit) the result depends only on the
 //!   graph, the outputs, the options and the cost model, never on how loaded the machine is.
@@ -25,7 +25,7 @@ mod origin;
 
 use std::time::{Duration, Instant};
 
-use switchyard_ir::{Graph, IrError, NodeId};
+use switchyard_ir::{IrError, IrGraph, NodeId};
 
 pub use egraph::cost::{CostModel, MemoryTraffic};
 pub use origin::Origins;
@@ -102,7 +102,7 @@ impl Options {
 #[derive(Clone, Debug)]
 pub struct Optimized {
     /// The optimized graph, holding only nodes the outputs need.
-    pub graph: Graph,
+    pub graph: IrGraph,
     /// The outputs in the new graph.
     pub outputs: Vec<NodeId>,
     /// What was done.
@@ -113,13 +113,13 @@ pub struct Optimized {
 
 /// Runs the pass pipeline on the part of `graph` that `outputs` need, with the default
 /// cost model ([`MemoryTraffic`]).
-pub fn optimize(graph: &Graph, outputs: &[NodeId], options: &Options) -> Result<Optimized, IrError> {
+pub fn optimize(graph: &IrGraph, outputs: &[NodeId], options: &Options) -> Result<Optimized, IrError> {
     optimize_with_cost(graph, outputs, options, &MemoryTraffic)
 }
 
 /// [`optimize`] with the target's cost model steering which equivalent form is extracted.
 pub fn optimize_with_cost(
-    graph: &Graph,
+    graph: &IrGraph,
     outputs: &[NodeId],
     options: &Options,
     model: &dyn CostModel,

@@ -1,11 +1,11 @@
 //! Placement across the default registry's backends: `cpu.gemm` takes matmul, `cpu.cranelift`
 //! its fused epilogue, and `cpu.reference` what neither supports, each kernel saying why.
 
-use switchyard::stages::ir::{Graph, NodeId, OptimizerReport as Report};
+use switchyard::stages::ir::{IrGraph, NodeId, OptimizerReport as Report};
 use switchyard::stages::lower::{build_plan, PlanRequest};
 use switchyard::{BinaryOp, DType, Device, Engine, Op, Plan, Scalar, Shape};
 
-fn plan(g: &Graph, outs: &[NodeId]) -> Plan {
+fn plan(g: &IrGraph, outs: &[NodeId]) -> Plan {
     let req = PlanRequest {
         graph: g,
         outputs: outs,
@@ -16,13 +16,13 @@ fn plan(g: &Graph, outs: &[NodeId]) -> Plan {
     build_plan(req, &Engine::default_registry()).unwrap()
 }
 
-fn input(g: &mut Graph, name: &str, dtype: DType, dims: &[usize]) -> NodeId {
+fn input(g: &mut IrGraph, name: &str, dtype: DType, dims: &[usize]) -> NodeId {
     g.add(Op::Input { name: name.into(), dtype, shape: Shape::new(dims).unwrap() }, &[]).unwrap()
 }
 
 #[test]
 fn matmul_is_placed_on_gemm_and_the_epilogue_on_cranelift() {
-    let mut g = Graph::new();
+    let mut g = IrGraph::new();
     let a = input(&mut g, "a", DType::F32, &[64, 32]);
     let b = input(&mut g, "b", DType::F32, &[32, 16]);
     let bias = input(&mut g, "bias", DType::F32, &[16]);
@@ -54,7 +54,7 @@ fn unsupported_matmuls_fall_back_to_the_reference_with_gemms_reason() {
             "cpu.gemm: matmul: mixed operand dtypes (f32 @ f64) not supported by cpu.gemm",
         ),
     ] {
-        let mut g = Graph::new();
+        let mut g = IrGraph::new();
         let a = input(&mut g, "a", da, &[4, 3]);
         let b = input(&mut g, "b", db, &[3]);
         let mm = g.add(Op::Matmul, &[a, b]).unwrap();

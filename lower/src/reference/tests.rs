@@ -288,7 +288,7 @@ fn every_lazy_op_runs_on_every_accepted_dtype() {
         let mut cases = 0;
         match (&op, op.info().arity) {
             (Op::Input { .. }, _) => {
-                // Graph inputs are bound by the runtime; a kernel refuses to compute one.
+                // IrGraph inputs are bound by the runtime; a kernel refuses to compute one.
                 let out = TensorType { dtype: DType::F32, shape: Shape::vector(4) };
                 assert_eq!(eval_op(&op, &[], &out).unwrap_err().kind(), LowerErrorKind::Kernel);
                 assert!(run(op.clone(), &[]).is_err());

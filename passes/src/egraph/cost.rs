@@ -1,6 +1,6 @@
 //! The cost model extraction minimizes, with a hook for a target backend's own costs.
 
-use switchyard_ir::{BinaryOp, Graph, Op, TensorType, UnaryOp};
+use switchyard_ir::{BinaryOp, IrGraph, Op, TensorType, UnaryOp};
 
 /// What a node costs on the target. Extraction picks, for every e-class, the e-node that
 /// keeps the total lowest, so a backend that knows its costs can steer it.
@@ -59,7 +59,7 @@ impl CostModel for MemoryTraffic {
 }
 
 /// The total cost of a graph under `model`: every node counted once (a DAG, not a tree).
-pub fn graph_cost(graph: &Graph, model: &dyn CostModel) -> f64 {
+pub fn graph_cost(graph: &IrGraph, model: &dyn CostModel) -> f64 {
     graph
         .nodes()
         .map(|(_, node)| {

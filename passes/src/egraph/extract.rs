@@ -10,7 +10,7 @@
 //!    one with the lowest *amortized* cost: its own cost plus each operand's cost divided by
 //!    the operand's number of users, so a value that is computed anyway looks cheap to share.
 //! 3. the classes the roots need are emitted once each, in settle order, through
-//!    [`Graph::add`], which re-infers and checks every node's type. Each class is returned
+//!    [`IrGraph::add`], which re-infers and checks every node's type. Each class is returned
 //!    with the node it became: what that node stands for.
 
 use std::cmp::{Ordering, Reverse};
@@ -18,7 +18,7 @@ use std::collections::BinaryHeap;
 
 use egg::Id;
 use smallvec::SmallVec;
-use switchyard_ir::{Graph, IrError, IrErrorKind, NodeId, TensorType};
+use switchyard_ir::{IrError, IrErrorKind, IrGraph, NodeId, TensorType};
 
 use super::analysis::SyGraph;
 use super::cost::CostModel;
@@ -56,7 +56,7 @@ fn internal(message: String) -> IrError {
 #[derive(Clone, Debug)]
 pub struct Extracted {
     /// The new graph.
-    pub graph: Graph,
+    pub graph: IrGraph,
     /// The roots' node ids in it, in the order of the roots.
     pub outputs: Vec<NodeId>,
     /// Each extracted e-class (its canonical id) with the node it became, in the order the
@@ -181,7 +181,7 @@ pub fn extract(egraph: &SyGraph, roots: &[Id], model: &dyn CostModel) -> Result<
         }
         stack.extend(recs[ri].children.iter().copied());
     }
-    let mut graph = Graph::new();
+    let mut graph = IrGraph::new();
     let mut node_of: Vec<Option<NodeId>> = vec![None; n];
     let mut emitted: Vec<(Id, NodeId)> = Vec::new();
     for &c in &order {

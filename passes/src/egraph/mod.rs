@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use egg::{Id, Rewrite, Runner, SimpleScheduler, StopReason};
 use smallvec::SmallVec;
-use switchyard_ir::{Graph, IrError, NodeId};
+use switchyard_ir::{IrError, IrGraph, NodeId};
 
 use crate::{Options, Origins, Report};
 use analysis::{SyGraph, TypeAnalysis};
@@ -30,7 +30,7 @@ use cost::{graph_cost, CostModel};
 use lang::SyNode;
 
 /// Loads the graph into a fresh e-graph; returns it and each node's class.
-pub fn load(graph: &Graph, fold: bool) -> (SyGraph, Vec<Id>) {
+pub fn load(graph: &IrGraph, fold: bool) -> (SyGraph, Vec<Id>) {
     let mut egraph = SyGraph::new(TypeAnalysis::new(fold));
     let mut class_of: Vec<Id> = Vec::with_capacity(graph.len());
     for (_, node) in graph.nodes() {
@@ -76,12 +76,12 @@ fn describe(stop: &StopReason, options: &Options) -> Option<String> {
 /// optimized graph, its outputs and its origins (each node stands for the nodes of `graph`
 /// in its e-class), or the input unchanged when the stage had to give up.
 pub fn run(
-    graph: &Graph,
+    graph: &IrGraph,
     outputs: &[NodeId],
     options: &Options,
     model: &dyn CostModel,
     report: &mut Report,
-) -> Result<(Graph, Vec<NodeId>, Origins), IrError> {
+) -> Result<(IrGraph, Vec<NodeId>, Origins), IrError> {
     let keep = || Ok((graph.clone(), outputs.to_vec(), Origins::identity(graph.len())));
     let (egraph, class_of) = load(graph, options.const_fold);
     let roots: Vec<Id> = outputs.iter().filter_map(|o| class_of.get(o.index()).copied()).collect();

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::common::{chain, random_graph};
-use switchyard_ir::{Graph, NodeId};
+use switchyard_ir::{IrGraph, NodeId};
 use switchyard_passes::{Optimized, Options, DEFAULT_ITER_LIMIT, DEFAULT_NODE_LIMIT};
 
 /// What must not change between two runs: the printed graph, the outputs, the rules that
@@ -33,7 +33,7 @@ fn the_default_budget_is_nodes_and_iterations_not_time() {
     assert_ne!(timed, Options::default(), "the time limit is part of the cache key");
 }
 
-type Build = Box<dyn Fn() -> (Graph, Vec<NodeId>)>;
+type Build = Box<dyn Fn() -> (IrGraph, Vec<NodeId>)>;
 
 #[test]
 fn the_same_graph_optimizes_to_the_identical_graph() {

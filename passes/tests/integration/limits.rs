@@ -6,16 +6,16 @@
 use std::time::{Duration, Instant};
 
 use crate::common::{eval, random_graph, ulps, Rng, B};
-use switchyard_ir::{BinaryOp as Bo, DType, Graph, NodeId, Op, Scalar};
+use switchyard_ir::{BinaryOp as Bo, DType, IrGraph, NodeId, Op, Scalar};
 use switchyard_passes::{optimize, Optimized, Options};
 
-fn timed(g: &Graph, outs: &[NodeId], options: &Options) -> (Optimized, Duration) {
+fn timed(g: &IrGraph, outs: &[NodeId], options: &Options) -> (Optimized, Duration) {
     let start = Instant::now();
     let out = crate::common::run(g, outs, options);
     (out, start.elapsed())
 }
 
-fn same_results(before: (&Graph, &[NodeId]), after: (&Graph, &[NodeId])) {
+fn same_results(before: (&IrGraph, &[NodeId]), after: (&IrGraph, &[NodeId])) {
     let f = |_: &str, dtype: DType, n: usize| -> Vec<Scalar> {
         let mut rng = Rng::new(n as u64 + 17);
         (0..n).map(|_| crate::common::scalar_of(dtype, (rng.below(400) as f64 - 200.0) / 16.0)).collect()

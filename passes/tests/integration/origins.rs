@@ -4,14 +4,14 @@
 //! `UPDATE_EXPECT=1` blesses.
 
 use expect_test::{expect, Expect};
-use switchyard_ir::{Graph, NodeId};
+use switchyard_ir::{IrGraph, NodeId};
 use switchyard_passes::Options;
 
 use crate::common::{random_graph, run};
 
 /// The optimized graph of `input` under `options`, each node followed by its origins.
 fn origins_with(input: &str, options: &Options) -> String {
-    let parsed = Graph::parse(input).unwrap_or_else(|e| panic!("{e}\n{input}"));
+    let parsed = IrGraph::parse(input).unwrap_or_else(|e| panic!("{e}\n{input}"));
     assert_eq!(parsed.graph().len(), parsed.ids().len(), "a case has no duplicate lines:\n{input}");
     let out = run(parsed.graph(), parsed.outputs(), options);
     assert_eq!(out.origins.len(), out.graph.len(), "one entry per node");

@@ -1,5 +1,5 @@
 //! Optimizer tests as text: a graph in the printed IR form, its outputs named by a `return`
-//! line (the syntax `switchyard_ir::Graph::parse` reads), goes through the optimizer; what
+//! line (the syntax `switchyard_ir::IrGraph::parse` reads), goes through the optimizer; what
 //! comes out is a comment line naming the rules that fired, then the optimized graph printed
 //! the same way, compared with the expectation. Two forms of the same check:
 //!
@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use expect_test::{expect, expect_file, Expect};
-use switchyard_ir::Graph;
+use switchyard_ir::IrGraph;
 use switchyard_passes::Options;
 
 use crate::common::run;
@@ -26,13 +26,13 @@ const SEPARATOR: &str = "# optimized:";
 
 /// The rules that fired and the optimized graph with its outputs, for the graph in `input`.
 fn optimized(input: &str, options: &Options) -> String {
-    let parsed = Graph::parse(input).unwrap_or_else(|e| panic!("{e}\n{input}"));
+    let parsed = IrGraph::parse(input).unwrap_or_else(|e| panic!("{e}\n{input}"));
     assert!(!parsed.outputs().is_empty(), "a case names its outputs with a `return` line:\n{input}");
     let out = run(parsed.graph(), parsed.outputs(), options);
     let rules: Vec<&str> = out.report.rules.keys().map(String::as_str).collect();
     let rules = if rules.is_empty() { "none".to_string() } else { rules.join(", ") };
     let text = format!("# rules: {rules}\n{}", out.graph.display_with_outputs(&out.outputs));
-    Graph::parse(&text).unwrap_or_else(|e| panic!("the optimized graph does not parse back: {e}\n{text}"));
+    IrGraph::parse(&text).unwrap_or_else(|e| panic!("the optimized graph does not parse back: {e}\n{text}"));
     text
 }
 

@@ -4,13 +4,15 @@
 #![allow(dead_code)]
 
 use switchyard_ir::elementwise::{binary_scalar, clip_scalar, unary_scalar};
-use switchyard_ir::{Axes, BinaryOp, DType, Graph, NodeId, Op, ReduceOp, Scalar, Shape, SliceAxis, UnaryOp};
+use switchyard_ir::{
+    Axes, BinaryOp, DType, IrGraph, NodeId, Op, ReduceOp, Scalar, Shape, SliceAxis, UnaryOp,
+};
 use switchyard_passes::{optimize, Optimized, Options};
 
 /// A graph under construction.
 #[derive(Default)]
 pub struct B {
-    pub g: Graph,
+    pub g: IrGraph,
 }
 
 impl B {
@@ -41,7 +43,7 @@ impl B {
 }
 
 /// Optimizes with `options`, checks the result is valid and no bigger than the input.
-pub fn run(g: &Graph, outs: &[NodeId], options: &Options) -> Optimized {
+pub fn run(g: &IrGraph, outs: &[NodeId], options: &Options) -> Optimized {
     let out = optimize(g, outs, options).unwrap();
     out.graph.validate().unwrap();
     assert_eq!(out.outputs.len(), outs.len());
@@ -91,7 +93,7 @@ pub fn scalar_of(dtype: DType, v: f64) -> Scalar {
 /// A random graph of `n` op attempts over inputs `x` (f64[2,3]), `y` (f64[3]), `k` (i32[2,3]),
 /// `m` (i64[3]) and `p` (bool[2,3]), with constants of special values. Ill-typed attempts are
 /// skipped. Returns the graph and a few outputs (the last nodes and some random ones).
-pub fn random_graph(seed: u64, n: usize) -> (Graph, Vec<NodeId>) {
+pub fn random_graph(seed: u64, n: usize) -> (IrGraph, Vec<NodeId>) {
     use BinaryOp as Bo;
     use UnaryOp as Uo;
     let mut rng = Rng::new(seed);
@@ -246,7 +248,7 @@ fn bcast_get(a: &Arr, idx: &[usize]) -> Scalar {
 }
 
 /// Evaluates `outs` of `g` with input values from `inputs(name, dtype, numel)`.
-pub fn eval(g: &Graph, outs: &[NodeId], inputs: &dyn Fn(&str, DType, usize) -> Vec<Scalar>) -> Vec<Arr> {
+pub fn eval(g: &IrGraph, outs: &[NodeId], inputs: &dyn Fn(&str, DType, usize) -> Vec<Scalar>) -> Vec<Arr> {
     let mut vals: Vec<Option<Arr>> = vec![None; g.len()];
     for (id, node) in g.nodes() {
         let ins: Vec<&Arr> = node.inputs().iter().map(|i| vals[i.index()].as_ref().unwrap()).collect();
@@ -406,7 +408,7 @@ pub fn ulps(a: Scalar, b: Scalar) -> u64 {
 pub fn _unused(_: Axes, _: UnaryOp) {}
 
 /// A 10,000-node elementwise chain with a rewrite opportunity at every step.
-pub fn chain() -> (Graph, Vec<NodeId>) {
+pub fn chain() -> (IrGraph, Vec<NodeId>) {
     let mut b = B::new();
     let x = b.input("x", DType::F64, &[3]);
     let one = b.c(Scalar::F64(1.0));
