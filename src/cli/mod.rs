@@ -103,8 +103,17 @@ pub enum Command {
     Devices,
     /// A guided tour: build a small model, show its plan, run it, time each stage.
     Demo,
-    /// Time the W1..W8 workloads against the memory roofline and eager ndarray.
+    /// Time the W1..W8 workloads against the memory roofline and eager ndarray, or your own
+    /// expression (`switchyard bench 'EXPR' --input x=f32[4096,4096]`) against the roofline.
     Bench {
+        /// An expression to time instead of the workloads.
+        expr: Option<String>,
+        /// For an expression: NAME=FILE.npy, or NAME=DTYPE[DIMS] for seeded random data.
+        #[arg(long = "input", value_name = "NAME=SPEC")]
+        inputs: Vec<String>,
+        /// For an expression: the seed of DTYPE[DIMS] inputs (input i uses seed + i).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
         /// W1..W8, or all.
         #[arg(long, default_value = "all")]
         workload: String,
@@ -189,7 +198,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> CliResult {
         }
         Command::Devices => devices(out),
         Command::Demo => demo::run(out),
-        Command::Bench { workload, threads, runs, json, device } => {
+        Command::Bench { expr: Some(expr), inputs, seed, workload, threads, runs, json, device } => {
+            if workload != "all" {
+                return Err("give either an expression or --workload, not both".into());
+            }
+            let run = BenchRun { threads, runs, json };
+            bench_expression(out, &expr, &inputs, seed, run, &device)
+        }
+        Command::Bench { expr: None, inputs, workload, threads, runs, json, device, .. } => {
+            if !inputs.is_empty() {
+                return Err(
+                    "--input needs an expression to bind to: switchyard bench 'EXPR' --input ...".into()
+                );
+            }
             bench(out, &workload, threads, runs, json, &device)
         }
     }
@@ -380,6 +401,84 @@ fn plan(
     Ok(())
 }
 
+/// How `bench` runs: threads, timed runs, output form.
+#[derive(Clone, Copy, Debug)]
+struct BenchRun {
+    threads: Option<usize>,
+    runs: usize,
+    json: bool,
+}
+
+/// The pool the measurements run in (only they run there; output is written on this thread).
+fn bench_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, String> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err("--threads must be at least 1".into());
+        }
+        builder = builder.num_threads(n);
+    }
+    builder.build().map_err(|e| format!("cannot start {threads:?} threads: {e}"))
+}
+
+/// `switchyard bench 'EXPR' --input ...`: a user's expression timed like the workloads.
+fn bench_expression(
+    out: &mut dyn Write,
+    source: &str,
+    specs: &[String],
+    seed: u64,
+    run: BenchRun,
+    device: &str,
+) -> CliResult {
+    use switchyard::bench::{run_expression, triad_gbps};
+    let device = parse_device(device)?;
+    if run.runs == 0 {
+        return Err("--runs must be at least 1".into());
+    }
+    let g = Graph::new();
+    let (env, arrays) = declare(&g, specs, seed, true)?;
+    let t = expr::build(&g, source, &env).map_err(|e| e.to_string())?;
+    let bound: Vec<(&str, &Array)> = arrays.iter().map(|(n, a)| (n.as_str(), a)).collect();
+    let pool = bench_pool(run.threads)?;
+    let r = pool.install(|| {
+        let triad = triad_gbps();
+        run_expression(source, &g, &t, &bound, run.runs, triad, device)
+    });
+    let r = r.map_err(|e| e.to_string())?;
+    if run.json {
+        writeln!(out, "{}", serde_json::to_string(&r).map_err(|e| e.to_string())?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "device {}, threads {}, host triad {:.1} GB/s, median of {} runs after warm-up\n",
+        r.device, r.threads, r.triad_gbps, run.runs
+    )?;
+    writeln!(
+        out,
+        "{:>10} {:>10} {:>8} {:>9} {:>8} {:>12} {:>10}",
+        "median ms", "min ms", "GB/s", "floor ms", "x floor", "first call", "min bytes"
+    )?;
+    writeln!(
+        out,
+        "{:>10.3} {:>10.3} {:>8.1} {:>9.3} {:>8.1} {:>10.1}ms {:>10}",
+        r.median_ms,
+        r.min_ms,
+        r.gbps,
+        r.floor_ms,
+        r.median_ms / r.floor_ms,
+        r.first_call_ms,
+        switchyard::stages::lower::human_bytes(r.min_bytes)
+    )?;
+    let interpreted = if r.interpreted == 0 {
+        String::new()
+    } else {
+        format!(" ({} on cpu.reference, the interpreter: `switchyard plan` says why)", r.interpreted)
+    };
+    writeln!(out, "{} kernel(s){interpreted}", r.kernels)?;
+    Ok(())
+}
+
 fn bench(
     out: &mut dyn Write,
     workload: &str,
@@ -402,14 +501,7 @@ fn bench(
     if runs == 0 {
         return Err("--runs must be at least 1".into());
     }
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = threads {
-        if n == 0 {
-            return Err("--threads must be at least 1".into());
-        }
-        builder = builder.num_threads(n);
-    }
-    let pool = builder.build().map_err(|e| format!("cannot start {threads:?} threads: {e}"))?;
+    let pool = bench_pool(threads)?;
     // Only the measurements run in the pool; the output is written here, on this thread.
     let (triad, pool_threads) = pool.install(|| (triad_gbps(), rayon::current_num_threads()));
     if !json {

@@ -399,3 +399,37 @@ fn clip_with_one_bound_and_pad_of_bools_from_the_command_line() {
     // np.pad(np.array([True, False]), 1)
     assert_eq!(read_npy(&out).unwrap().to_vec::<bool>().unwrap(), [false, true, false, false]);
 }
+
+#[test]
+fn bench_times_a_users_own_expression() {
+    let o = switchyard(&[
+        "bench",
+        "where(x > 0, x, 0.01 * x) + y",
+        "--input",
+        "x=f32[1000]",
+        "--input",
+        "y=f32[1000]",
+        "--runs",
+        "2",
+        "--threads",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["expr"], "where(x > 0, x, 0.01 * x) + y");
+    assert_eq!(v["min_bytes"], 3 * 4 * 1000, "two inputs read once, one result written once: {v}");
+    assert_eq!(v["threads"], 1);
+    assert!(v["median_ms"].as_f64().unwrap() > 0.0 && v["floor_ms"].as_f64().unwrap() > 0.0, "{v}");
+    // FIXME(issue 14): comparisons and `where` still run on the interpreter.
+    assert!(v["interpreted"].as_u64().unwrap() >= 1, "{v}");
+    let text = stdout(&switchyard(&["bench", "exp(x)", "--input", "x=f32[64]", "--runs", "1"]));
+    assert!(text.contains("x floor") && text.contains("1 kernel(s)\n"), "{text}");
+    // An expression and a workload at once, or inputs without an expression, are usage errors.
+    let e = fails(&["bench", "exp(x)", "--input", "x=f32[4]", "--workload", "W1"]);
+    assert!(e.contains("either an expression or --workload"), "{e}");
+    let e = fails(&["bench", "--input", "x=f32[4]"]);
+    assert!(e.contains("--input needs an expression"), "{e}");
+    let e = fails(&["bench", "exp(z)", "--input", "x=f32[4]", "--runs", "1"]);
+    assert!(e.contains("unknown name `z`"), "{e}");
+}

@@ -13,6 +13,7 @@ mod device_resident;
 mod differential;
 mod errors;
 mod expr;
+mod fusion;
 mod fuzz;
 mod gpu;
 mod huge_shapes;

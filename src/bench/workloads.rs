@@ -8,6 +8,8 @@
 
 use std::time::Instant;
 
+use super::timing::{median, time};
+
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
 use crate::prelude::*;
@@ -45,47 +47,6 @@ pub struct BenchResult {
 
 /// Workload ids in order.
 pub const WORKLOADS: [&str; 8] = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"];
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-fn time<F: FnMut()>(runs: usize, mut f: F) -> (f64, f64) {
-    f(); // warm-up
-    let mut ts = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        f();
-        ts.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    let min = ts.iter().copied().fold(f64::INFINITY, f64::min);
-    (median(ts), min)
-}
-
-/// STREAM triad `a = b + s*c` over f64 arrays of 2^25 elements on rayon's current pool,
-/// best of 5: bytes moved = 3 * 8 * n.
-pub fn triad_gbps() -> f64 {
-    use rayon::prelude::*;
-    let n = 1usize << 25;
-    let b = vec![1.0f64; n];
-    let c = vec![2.0f64; n];
-    let mut a = vec![0.0f64; n];
-    let mut best = f64::INFINITY;
-    for _ in 0..6 {
-        let t = Instant::now();
-        a.par_chunks_mut(1 << 16).zip(b.par_chunks(1 << 16)).zip(c.par_chunks(1 << 16)).for_each(
-            |((a, b), c)| {
-                for i in 0..a.len() {
-                    a[i] = b[i] + 3.0 * c[i];
-                }
-            },
-        );
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    std::hint::black_box(&a);
-    (3 * 8 * n) as f64 / best / 1e9
-}
 
 struct Spec {
     inputs: Vec<(&'static str, Vec<usize>)>,
