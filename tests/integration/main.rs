@@ -17,6 +17,7 @@ mod fusion;
 mod fuzz;
 mod gpu;
 mod huge_shapes;
+mod ordinary_programs;
 mod placement;
 mod readme;
 mod semantics;
